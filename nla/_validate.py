@@ -1,0 +1,240 @@
+"""Shared input checks with messages that name the offending parameter.
+
+Every public function validates through these helpers so that bad input always
+gets a ``ValueError`` or ``TypeError`` that says which argument is wrong, what
+it was and what is allowed.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._dispatch import array_namespace, is_numpy_namespace, is_sparse
+
+__all__ = [
+    "check_array",
+    "check_square",
+    "check_int",
+    "check_rank",
+    "check_real",
+    "check_option",
+    "check_dtype",
+    "check_matching_rows",
+    "result_dtype",
+]
+
+
+def _dtype_kind(xp, dtype):
+    if xp.isdtype(dtype, "bool"):
+        return "b"
+    if xp.isdtype(dtype, "integral"):
+        return "i"
+    if xp.isdtype(dtype, "real floating"):
+        return "f"
+    if xp.isdtype(dtype, "complex floating"):
+        return "c"
+    return "?"
+
+
+def check_array(
+    x,
+    name,
+    *,
+    ndim=None,
+    allow_sparse=False,
+    allow_complex=False,
+    check_finite=True,
+    allow_empty=False,
+    xp=None,
+):
+    """Validate an array argument and return it with a floating dtype.
+
+    Parameters
+    ----------
+    x : array_like or sparse
+        The argument. Lists are converted to NumPy arrays.
+    name : str
+        Parameter name used in error messages.
+    ndim : int or tuple of int, optional
+        Allowed numbers of dimensions. A tuple ``(lo, None)`` means ``>= lo``.
+    allow_sparse : bool
+        Accept scipy.sparse / cupyx sparse input (returned as CSR/CSC as given).
+    allow_complex : bool
+        Accept complex dtypes.
+    check_finite : bool
+        Reject NaN and Inf.
+    allow_empty : bool
+        Accept arrays with a zero-length axis.
+
+    Returns
+    -------
+    array
+        `x` itself when it already has an allowed floating dtype (never a
+        modified copy), else `x` converted: booleans and integers become
+        float64. The caller must not write into the result.
+    """
+    if x is None:
+        raise TypeError(f"{name} must be an array, got None")
+    if is_sparse(x):
+        if not allow_sparse:
+            raise TypeError(
+                f"{name} must be a dense array; sparse input is not supported here "
+                "(convert it with .toarray() if it is small)"
+            )
+        if xp is None:
+            xp = array_namespace(x)
+        kind = np.dtype(x.dtype).kind
+        if kind not in "biufc" or (kind == "c" and not allow_complex):
+            raise TypeError(f"{name} must have a real floating dtype, got {x.dtype}")
+        if kind in "biu":
+            x = x.astype(np.float64)
+        if not allow_empty and 0 in x.shape:
+            raise ValueError(f"{name} must not be empty, got shape {x.shape}")
+        if check_finite and x.nnz and not bool(np.all(np.isfinite(x.data))):
+            raise ValueError(f"{name} must not contain NaN or Inf")
+        return x
+    if isinstance(x, (list, tuple, numbers.Number)) or (
+        not hasattr(x, "__array_namespace__") and not hasattr(x, "dtype")
+    ):
+        try:
+            x = np.asarray(x)
+        except Exception as exc:
+            raise TypeError(f"{name} must be an array, got {type(x).__name__}") from exc
+    if xp is None:
+        try:
+            xp = array_namespace(x)
+        except TypeError:
+            raise TypeError(
+                f"{name} must be an array, got {type(x).__name__}"
+            ) from None
+    if is_numpy_namespace(xp) and isinstance(x, np.ndarray) and x.dtype == object:
+        raise TypeError(f"{name} must have a numeric dtype, got object")
+    kind = _dtype_kind(xp, x.dtype)
+    if kind == "?" or (kind == "c" and not allow_complex):
+        allowed = "real or complex floating" if allow_complex else "real floating"
+        raise TypeError(f"{name} must have a {allowed} dtype, got {x.dtype}")
+    if kind in "bi":
+        x = xp.astype(x, xp.float64)
+    if ndim is not None:
+        if isinstance(ndim, tuple) and len(ndim) == 2 and ndim[1] is None:
+            if x.ndim < ndim[0]:
+                raise ValueError(
+                    f"{name} must have at least {ndim[0]} dimensions, got ndim={x.ndim}"
+                )
+        else:
+            allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+            if x.ndim not in allowed:
+                want = " or ".join(map(str, allowed))
+                raise ValueError(f"{name} must be {want}-D, got ndim={x.ndim}")
+    if not allow_empty and any(s == 0 for s in x.shape):
+        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+    if check_finite and not bool(xp.all(xp.isfinite(x))):
+        raise ValueError(f"{name} must not contain NaN or Inf")
+    return x
+
+
+def check_square(x, name):
+    """Raise ValueError unless the last two axes of `x` have equal length."""
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(
+            f"{name} must be square in its last two dimensions, got shape {tuple(x.shape)}"
+        )
+    return x
+
+
+def check_int(value, name, *, low=None, high=None):
+    """Return `value` as an ``int`` after checking ``low <= value <= high``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        try:
+            value = operator.index(value)
+        except TypeError:
+            raise TypeError(
+                f"{name} must be an integer, got {type(value).__name__} {value!r}"
+            ) from None
+    value = int(value)
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
+    return value
+
+
+def check_rank(k, name, high, *, low=1):
+    """Check a target rank: an integer with ``low <= k <= high``."""
+    return check_int(k, name, low=low, high=high)
+
+
+def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
+    """Return `value` as a finite ``float`` inside the stated interval."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    lo_bad = low is not None and (value <= low if low_open else value < low)
+    hi_bad = high is not None and (value >= high if high_open else value > high)
+    if lo_bad or hi_bad:
+        lb = "(" if low_open else "["
+        hb = ")" if high_open else "]"
+        lo = "-inf" if low is None else low
+        hi = "inf" if high is None else high
+        raise ValueError(f"{name} must lie in {lb}{lo}, {hi}{hb}, got {value}")
+    return value
+
+
+def check_option(value, name, options):
+    """Raise ValueError unless `value` is one of `options`."""
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+    return value
+
+
+_FLOATS = (np.float32, np.float64)
+
+
+def check_dtype(dtype, name="dtype"):
+    """Check a ``dtype=`` argument: None (float64), float32 or float64."""
+    if dtype is None:
+        return np.dtype(np.float64)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be float32 or float64, got {dtype!r}") from None
+    if dt.type not in _FLOATS:
+        raise TypeError(f"{name} must be float32 or float64, got {dt}")
+    return dt
+
+
+def check_matching_rows(a, b, name_a, name_b):
+    """Raise ValueError unless ``a.shape[0] == b.shape[0]``."""
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"{name_a} and {name_b} must have the same number of rows, "
+            f"got {name_a}.shape={tuple(a.shape)} and {name_b}.shape={tuple(b.shape)}"
+        )
+
+
+def result_dtype(xp, *arrays):
+    """Floating result dtype: float32 only if every input is float32.
+
+    Integers and booleans count as float64; any complex input makes the result
+    complex of the matching precision.
+    """
+    dtypes = []
+    for a in arrays:
+        if a is None:
+            continue
+        dt = a.dtype
+        if sp.issparse(a) and not is_numpy_namespace(xp):  # pragma: no cover
+            dt = xp.asarray(a.data[:0]).dtype
+        dtypes.append(dt)
+    if not dtypes:
+        return xp.float64
+    floats = [
+        dt if _dtype_kind(xp, dt) in "fc" else xp.float64 for dt in dtypes
+    ]
+    return xp.result_type(*floats)

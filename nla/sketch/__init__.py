@@ -1,0 +1,39 @@
+"""Sketching operators and the fast Walsh-Hadamard transform.
+
+.. autosummary::
+
+   gaussian
+   srht
+   sparse_sign
+   fjlt
+   jl_dim
+   fwht
+"""
+
+from ._jl import jl_dim
+from ._operators import (
+    FJLTSketch,
+    GaussianSketch,
+    SketchOperator,
+    SparseSignSketch,
+    SRHTSketch,
+    fjlt,
+    gaussian,
+    sparse_sign,
+    srht,
+)
+from ._transforms import fwht
+
+__all__ = [
+    "fwht",
+    "gaussian",
+    "srht",
+    "sparse_sign",
+    "fjlt",
+    "jl_dim",
+    "SketchOperator",
+    "GaussianSketch",
+    "SRHTSketch",
+    "SparseSignSketch",
+    "FJLTSketch",
+]

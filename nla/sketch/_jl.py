@@ -1,0 +1,41 @@
+"""Johnson-Lindenstrauss target dimension."""
+
+from __future__ import annotations
+
+import math
+
+from .._validate import check_int, check_real
+
+__all__ = ["jl_dim"]
+
+
+def jl_dim(n_points, eps):
+    """Target dimension that preserves pairwise distances within ``1 +- eps``.
+
+    Uses the bound of Dasgupta and Gupta, the one scikit-learn's
+    :func:`~sklearn.random_projection.johnson_lindenstrauss_min_dim` uses::
+
+        k >= 4 ln(n) / (eps^2 / 2 - eps^3 / 3)
+
+    Parameters
+    ----------
+    n_points : int
+        Number of points whose pairwise distances are to be kept (>= 1).
+    eps : float
+        Allowed relative distortion of squared distances, in (0, 1).
+
+    Returns
+    -------
+    int
+        The smallest integer ``k`` satisfying the bound (at least 1).
+
+    Examples
+    --------
+    >>> import nla
+    >>> nla.sketch.jl_dim(1000, 0.1)
+    5920
+    """
+    n_points = check_int(n_points, "n_points", low=1)
+    eps = check_real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
+    denom = eps**2 / 2.0 - eps**3 / 3.0
+    return max(1, int(math.ceil(4.0 * math.log(max(n_points, 1)) / denom)))
