@@ -2,7 +2,12 @@
 
 Pure-array algorithms that run on NumPy, with optional Numba kernels and a
 CuPy backend chosen from the inputs. The documentation is built from ``docs/``.
+
+Every family lives in its own subpackage; its public names are also available
+at the top level (``nla.fwht``, ``nla.lstsq``, ``nla.rsvd``, ``nla.sqrtm``).
 """
+
+import importlib as _importlib
 
 __version__ = "0.1.0.dev0"
 
@@ -10,11 +15,14 @@ from ._config import available_engines, config, get_config
 from . import sketch
 from .sketch import fwht
 
-__all__ = [
-    "__version__",
-    "available_engines",
-    "config",
-    "get_config",
-    "sketch",
-    "fwht",
-]
+__all__ = ["__version__", "available_engines", "config", "get_config", "sketch", "fwht"]
+
+# Families whose public names are re-exported flat. A family's subpackage may
+# share its name with its main function (``nla.lstsq``): the function wins.
+_FAMILIES = ("lstsq", "lowrank", "matfun")
+for _name in _FAMILIES:
+    _mod = _importlib.import_module(f".{_name}", __name__)
+    for _pub in _mod.__all__:
+        globals()[_pub] = getattr(_mod, _pub)
+    __all__ += [p for p in _mod.__all__ if p not in __all__]
+del _name, _mod, _importlib

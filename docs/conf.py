@@ -1,0 +1,26 @@
+"""Sphinx configuration for the nla documentation."""
+
+import nla
+
+project = "nla"
+author = "The nla developers"
+version = release = nla.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.doctest",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+]
+autosummary_generate = True
+numpydoc_show_class_members = False
+intersphinx_mapping = {
+    "python": ("https://docs.python.org/3", None),
+    "numpy": ("https://numpy.org/doc/stable", None),
+    "scipy": ("https://docs.scipy.org/doc/scipy", None),
+}
+html_theme = "pydata_sphinx_theme"
+html_static_path = ["_static"]
+exclude_patterns = ["_build"]

@@ -1,0 +1,3 @@
+"""lowrank family (see docs/families/lowrank.rst)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""lstsq family (see docs/families/lstsq.rst)."""
+
+__all__ = []

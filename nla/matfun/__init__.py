@@ -1,0 +1,3 @@
+"""matfun family (see docs/families/matfun.rst)."""
+
+__all__ = []
