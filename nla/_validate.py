@@ -148,7 +148,9 @@ def check_square(x, name):
 
 def check_int(value, name, *, low=None, high=None):
     """Return `value` as an ``int`` after checking ``low <= value <= high``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got bool {value!r}")
+    if not isinstance(value, numbers.Integral):
         try:
             value = operator.index(value)
         except TypeError:

@@ -1,0 +1,298 @@
+"""Dispatch layer, configuration, validation and rng handling."""
+
+import threading
+
+import array_api_strict
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import nla
+from nla import _config
+from nla._dispatch import (
+    Kernel,
+    array_namespace,
+    is_numpy_namespace,
+    matmul,
+    registry,
+    solve_triangular,
+)
+from nla._random import check_rng
+from nla._validate import (
+    check_array,
+    check_dtype,
+    check_int,
+    check_option,
+    check_rank,
+    check_real,
+    check_square,
+    result_dtype,
+)
+
+
+# ----------------------------------------------------------------- namespaces
+def test_namespace_numpy_and_sparse():
+    xp = array_namespace(np.ones(3), sp.csr_array(np.eye(3)), None, 2.0)
+    assert is_numpy_namespace(xp)
+    assert is_numpy_namespace(array_namespace(sp.csr_matrix(np.eye(2))))
+    assert is_numpy_namespace(array_namespace())
+
+
+def test_namespace_strict():
+    a = array_api_strict.asarray([1.0, 2.0])
+    assert array_namespace(a) is array_api_strict
+
+
+def test_mixed_libraries_raise():
+    with pytest.raises(TypeError, match="different array libraries"):
+        array_namespace(np.ones(2), array_api_strict.asarray([1.0]))
+    with pytest.raises(TypeError, match="scipy.sparse"):
+        array_namespace(sp.csr_array(np.eye(2)), array_api_strict.asarray([1.0]))
+
+
+def test_mixed_devices_raise():
+    a = array_api_strict.asarray([1.0])
+    b = array_api_strict.asarray([1.0], device=array_api_strict.Device("device1"))
+    with pytest.raises(ValueError, match="different devices"):
+        array_namespace(a, b)
+
+
+def test_matmul_sparse_either_side():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((4, 5))
+    B = sp.random(5, 3, density=0.5, random_state=1, format="csr")
+    C = matmul(A, B)
+    assert isinstance(C, np.ndarray)
+    np.testing.assert_allclose(C, A @ B.toarray(), rtol=1e-13, atol=1e-14)
+    D = matmul(B.T, A.T)
+    np.testing.assert_allclose(D, B.toarray().T @ A.T, rtol=1e-13, atol=1e-14)
+
+
+def test_solve_triangular_delegation(xp):
+    rng = np.random.default_rng(0)
+    R = np.triu(rng.standard_normal((5, 5))) + 5 * np.eye(5)
+    b = rng.standard_normal((5, 2))
+    x = solve_triangular(xp.asarray(R), xp.asarray(b), lower=False)
+    np.testing.assert_allclose(np.asarray(x), np.linalg.solve(R, b), rtol=1e-12)
+    xt = solve_triangular(xp.asarray(R), xp.asarray(b), trans=True)
+    np.testing.assert_allclose(np.asarray(xt), np.linalg.solve(R.T, b), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- config
+def test_config_context_restores_and_nests():
+    assert nla.get_config()["engine"] == "auto"
+    with nla.config(engine="numpy") as cfg:
+        assert cfg["engine"] == "numpy"
+        assert nla.get_config()["engine"] == "numpy"
+        assert _config.resolve_engine() == "numpy"
+        with nla.config(engine="auto"):
+            assert nla.get_config()["engine"] == "auto"
+        assert nla.get_config()["engine"] == "numpy"
+    assert nla.get_config()["engine"] == "auto"
+
+
+def test_config_restored_on_error():
+    with pytest.raises(RuntimeError):
+        with nla.config(engine="numpy"):
+            raise RuntimeError
+    assert nla.get_config()["engine"] == "auto"
+
+
+def test_get_config_is_a_copy():
+    c = nla.get_config()
+    c["engine"] = "numba"
+    assert nla.get_config()["engine"] == "auto"
+
+
+def test_config_is_thread_local():
+    seen = {}
+    entered = threading.Event()
+    release = threading.Event()
+
+    def other():
+        entered.wait()
+        seen["other"] = nla.get_config()["engine"]
+        release.set()
+
+    t = threading.Thread(target=other)
+    t.start()
+    with nla.config(engine="numpy"):
+        entered.set()
+        release.wait(10)
+        seen["main"] = nla.get_config()["engine"]
+    t.join()
+    assert seen == {"main": "numpy", "other": "auto"}
+
+
+def test_bad_engine_names():
+    with pytest.raises(ValueError, match="engine must be one of"):
+        with nla.config(engine="fortran"):
+            pass
+    with pytest.raises(ValueError, match="engine must be one of"):
+        _config.resolve_engine("gpu")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        nla.fwht(np.ones(4), engine="cuda")
+
+
+def test_priority_order(monkeypatch):
+    monkeypatch.setenv("NLA_ENGINE", "numpy")
+    assert _config.resolve_engine() == "numpy"
+    if "numba" in nla.available_engines():
+        with nla.config(engine="numba"):
+            assert _config.resolve_engine() == "numba"
+            assert _config.resolve_engine("numpy") == "numpy"
+    monkeypatch.setenv("NLA_ENGINE", "bogus")
+    with pytest.raises(ValueError, match="NLA_ENGINE"):
+        _config.resolve_engine()
+
+
+def test_auto_prefers_numba_when_importable(monkeypatch):
+    monkeypatch.delenv("NLA_ENGINE", raising=False)
+    expected = "numba" if "numba" in nla.available_engines() else "numpy"
+    assert _config.resolve_engine() == expected
+
+
+def test_missing_engine_raises_import_error_with_hint(monkeypatch):
+    monkeypatch.setitem(_config._IMPORTABLE, "numba", False)
+    with pytest.raises(ImportError, match="pip install"):
+        with nla.config(engine="numba"):
+            pass
+    with pytest.raises(ImportError, match="numba is not installed"):
+        nla.fwht(np.ones(4), engine="numba")
+    assert nla.available_engines()[0] == "numpy"
+    assert "numba" not in nla.available_engines()
+
+
+# ---------------------------------------------------------------- kernels
+def test_kernel_registry_selection():
+    calls = []
+
+    def ref(x):
+        calls.append("ref")
+        return x
+
+    def build():
+        def fast(x):
+            calls.append("numba")
+            return x
+
+        return fast
+
+    k = Kernel("test.identity_kernel", ref, numba=build)
+    try:
+        assert registry["test.identity_kernel"] is k
+        assert k.engines == ("numpy", "numba")
+        xp = array_namespace(np.ones(1))
+        k(xp, 1, engine="numpy")
+        if "numba" in nla.available_engines():
+            k(xp, 1, engine="numba")
+            assert calls == ["ref", "numba"]
+        # any other namespace gets the generic reference
+        k(array_api_strict, 1, engine="numba")
+        assert calls[-1] == "ref"
+        with pytest.raises(ValueError, match="already registered"):
+            Kernel("test.identity_kernel", ref)
+    finally:
+        registry.pop("test.identity_kernel")
+
+
+def test_every_registered_kernel_has_reference():
+    assert "sketch.fwht" in registry
+    for name, k in registry.items():
+        assert callable(k.reference), name
+        assert "numpy" in k.engines
+
+
+# ---------------------------------------------------------------- validation
+def test_check_array_promotes_and_keeps_float32():
+    assert check_array(np.arange(3), "x").dtype == np.float64
+    assert check_array(np.ones(3, np.float32), "x").dtype == np.float32
+    assert check_array([1, 2], "x").dtype == np.float64
+    x = np.ones(3)
+    assert check_array(x, "x") is x
+
+
+@pytest.mark.parametrize(
+    "value, kwargs, exc, match",
+    [
+        (np.array([1.0, np.nan]), {}, ValueError, "x must not contain NaN"),
+        (np.array([np.inf]), {}, ValueError, "NaN or Inf"),
+        (np.ones((2, 2, 2)), {"ndim": 2}, ValueError, "x must be 2-D"),
+        (np.ones(3), {"ndim": (2, None)}, ValueError, "at least 2"),
+        (np.ones((0, 3)), {}, ValueError, "x must not be empty"),
+        (np.ones(2, dtype=complex), {}, TypeError, "real floating"),
+        (np.array(["a"]), {}, TypeError, "x must have"),
+        (np.array([object()]), {}, TypeError, "numeric dtype"),
+        (None, {}, TypeError, "x must be an array"),
+        (sp.eye(3, format="csr"), {}, TypeError, "sparse input is not supported"),
+    ],
+)
+def test_check_array_errors(value, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        check_array(value, "x", **kwargs)
+
+
+def test_check_array_sparse():
+    A = sp.csr_array(np.array([[1, 0], [0, 2]]))
+    out = check_array(A, "A", allow_sparse=True)
+    assert out.dtype == np.float64
+    bad = sp.csr_array(np.array([[np.nan, 0], [0, 1.0]]))
+    with pytest.raises(ValueError, match="A must not contain NaN"):
+        check_array(bad, "A", allow_sparse=True)
+
+
+def test_check_scalars():
+    assert check_int(np.int64(3), "k", low=1) == 3
+    with pytest.raises(TypeError, match="k must be an integer"):
+        check_int(2.5, "k")
+    with pytest.raises(TypeError, match="k must be an integer"):
+        check_int(True, "k")
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
+        check_rank(0, "k", 5)
+    with pytest.raises(ValueError, match="k must be <= 5, got 6"):
+        check_rank(6, "k", 5)
+    assert check_real(0.5, "eps", low=0, high=1, low_open=True) == 0.5
+    with pytest.raises(ValueError, match=r"eps must lie in \(0"):
+        check_real(0.0, "eps", low=0, high=1, low_open=True)
+    with pytest.raises(ValueError, match="eps must be finite"):
+        check_real(float("nan"), "eps")
+    with pytest.raises(ValueError, match="method must be one of"):
+        check_option("x", "method", ("a", "b"))
+    with pytest.raises(ValueError, match="A must be square"):
+        check_square(np.ones((2, 3)), "A")
+    assert check_dtype(None) == np.float64
+    assert check_dtype("float32") == np.float32
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        check_dtype(np.int32)
+
+
+def test_result_dtype():
+    xp = array_namespace(np.ones(1))
+    f32 = np.ones(1, np.float32)
+    assert result_dtype(xp, f32, f32) == np.float32
+    assert result_dtype(xp, f32, np.ones(1)) == np.float64
+    assert result_dtype(xp, f32, np.ones(1, np.int32)) == np.float64
+    assert result_dtype(xp, np.ones(1, np.complex64)) == np.complex64
+
+
+# ---------------------------------------------------------------- rng
+def test_check_rng():
+    g = np.random.default_rng(0)
+    assert check_rng(g) is g
+    a = check_rng(5).standard_normal(3)
+    b = check_rng(5).standard_normal(3)
+    np.testing.assert_array_equal(a, b)
+    assert isinstance(check_rng(None), np.random.Generator)
+    assert isinstance(check_rng(np.random.SeedSequence(1)), np.random.Generator)
+    with pytest.raises(TypeError, match="RandomState"):
+        check_rng(np.random.RandomState(0))
+    with pytest.raises(TypeError, match="rng must be"):
+        check_rng(1.5)
+    with pytest.raises(TypeError, match="rng must be"):
+        check_rng("seed")
+    with pytest.raises(ValueError, match="non-negative"):
+        check_rng(-1)
+
+
+def test_version():
+    assert isinstance(nla.__version__, str)
