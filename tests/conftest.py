@@ -33,7 +33,7 @@ settings.load_profile(os.environ.get("NLA_HYPOTHESIS_PROFILE", "ci"))
 CPU_ENGINES = tuple(e for e in nla.available_engines() if e != "cupy")
 
 
-@pytest.fixture(params=CPU_ENGINES)
+@pytest.fixture(params=CPU_ENGINES, scope="session")
 def engine(request):
     """Every installed CPU engine ("numpy", and "numba" when importable)."""
     return request.param
@@ -64,7 +64,7 @@ def _namespaces():
     return out
 
 
-@pytest.fixture(params=_namespaces())
+@pytest.fixture(params=_namespaces(), scope="session")
 def xp(request):
     """Array namespaces: numpy, array_api_strict, and cupy where a GPU exists."""
     name = request.param
