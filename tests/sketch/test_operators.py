@@ -1,0 +1,326 @@
+"""Property tests of the sketching operators (gaussian, srht, sparse_sign, fjlt)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.sparse.linalg import aslinearoperator
+
+import nla
+from nla.sketch import _operators
+from tests.helpers import assert_namespace, seeds, to_numpy
+
+KINDS = {
+    "gaussian": lambda d, k, **kw: nla.sketch.gaussian(d, k, **kw),
+    "srht": lambda d, k, **kw: nla.sketch.srht(d, k, **kw),
+    "sparse_sign": lambda d, k, **kw: nla.sketch.sparse_sign(d, k, **kw),
+    "fjlt": lambda d, k, **kw: nla.sketch.fjlt(d, k, **kw),
+}
+kinds = pytest.mark.parametrize("kind", list(KINDS))
+
+
+def make(kind, d, k, **kw):
+    return KINDS[kind](d, k, **kw)
+
+
+def _x(seed, shape):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+# Products with the operator agree with the dense matrix to rounding: ordinary
+# matmul error is <= d eps |S||X|; the fast transforms add log2(d) eps per level
+# relative to max|S| sqrt(d) ||x||_2 (the norm of a row of H D scaled). Any real
+# bug gives O(1) errors.
+def _close(a, b, D, X):
+    X2 = X if X.ndim > 1 else X[:, None]
+    d = D.shape[1]
+    scale = np.abs(D) @ np.abs(X2) + np.abs(D).max() * np.sqrt(d) * np.linalg.norm(X2, axis=0)
+    a2 = np.asarray(a).reshape(scale.shape) if a.ndim == 1 else np.asarray(a)
+    b2 = np.asarray(b).reshape(scale.shape) if b.ndim == 1 else np.asarray(b)
+    if a2.shape != scale.shape:
+        a2, b2 = a2.T, b2.T
+    assert np.all(np.abs(a2 - b2) <= 8 * np.log2(2 * d) * np.finfo(float).eps * scale)
+
+
+# ------------------------------------------------------------------ algebra
+@kinds
+@given(d=st.integers(1, 300), kfrac=st.floats(0.01, 1.0), n=st.integers(1, 4), seed=seeds)
+def test_products_match_dense(kind, engine, d, kfrac, n, seed):
+    k = max(1, int(kfrac * d))
+    S = make(kind, d, k, rng=seed)
+    assert S.shape == (k, d)
+    D = S.to_dense()
+    assert D.shape == (k, d)
+    X = _x(seed + 1, (d, n))
+    with nla.config(engine=engine):
+        _close(S @ X, D @ X, D, X)
+        _close(X.T @ S.T, (D @ X).T, D, X)
+        _close(S @ X[:, 0], D @ X[:, 0], D, X[:, 0])
+        _close(X[:, 0] @ S.T, D @ X[:, 0], D, X[:, 0])
+        Y = _x(seed + 2, (k, n))
+        _close(S.T @ Y, D.T @ Y, D.T, Y)
+        _close(Y.T @ S, (D.T @ Y).T, D.T, Y)
+        _close(S.T @ Y[:, 0], D.T @ Y[:, 0], D.T, Y[:, 0])
+
+
+@kinds
+def test_linear_operator_protocol(kind):
+    S = make(kind, 50, 12, rng=3)
+    D = S.to_dense()
+    x, y = _x(0, 50), _x(1, 12)
+    for L in (aslinearoperator(S), S.as_linear_operator()):
+        assert L.shape == (12, 50)
+        np.testing.assert_allclose(L @ x, D @ x, atol=1e-12)
+        np.testing.assert_allclose(L.T @ y, D.T @ y, atol=1e-12)
+        np.testing.assert_allclose(L @ _x(2, (50, 3)), D @ _x(2, (50, 3)), atol=1e-12)
+        np.testing.assert_allclose(L.rmatmat(_x(3, (12, 2))), D.T @ _x(3, (12, 2)), atol=1e-12)
+
+
+def test_srht_rows_are_orthogonal():
+    # R H D has orthonormal rows, so S S^T = (d/k) I exactly when d is a power of two.
+    S = nla.sketch.srht(256, 40, rng=0)
+    D = S.to_dense()
+    np.testing.assert_allclose(D @ D.T, 256 / 40 * np.eye(40), atol=1e-12)
+
+
+def test_sparse_sign_structure():
+    S = nla.sketch.sparse_sign(300, 20, nnz_per_column=5, rng=0)
+    D = S.to_dense()
+    assert np.all((D != 0).sum(axis=0) == 5)
+    np.testing.assert_allclose(np.abs(D[D != 0]), 1 / np.sqrt(5))
+    # s is capped at k; each column then has k distinct nonzeros
+    S = nla.sketch.sparse_sign(30, 3, nnz_per_column=8, rng=0)
+    assert np.all((S.to_dense() != 0).sum(axis=0) == 3)
+    assert sp.issparse(S.to_sparse())
+
+
+def test_fjlt_density():
+    S = nla.sketch.fjlt(1024, 64, q=0.1, rng=0)
+    nnz = S.P.nnz
+    # nnz ~ Binomial(64 * 1024, 0.1): mean 6553.6, sd 76.8; allow 6 sd
+    assert abs(nnz - 6553.6) < 6 * 76.8
+    assert 0 < nla.sketch.fjlt(1024, 64, rng=0).q <= 1
+    # more points -> denser default P (ln^2 n / alpha grows with n)
+    assert nla.sketch.fjlt(4096, 512, n_points=10**6).q > nla.sketch.fjlt(4096, 512, n_points=10).q
+
+
+# ------------------------------------------------------------------ statistics
+@kinds
+@given(d=st.integers(8, 200), seed=seeds)
+def test_unbiased_squared_norm(kind, d, seed):
+    """E ||S x||^2 = ||x||^2, checked with a 5-sigma CLT bound over 60 sketches."""
+    k = max(2, d // 4)
+    x = _x(seed, d)
+    x[: d // 3] *= 10  # uneven mass, the hard case for sampling-based sketches
+    ratios = np.array(
+        [np.sum((make(kind, d, k, rng=np.random.default_rng([seed, i])) @ x) ** 2) for i in range(60)]
+    ) / np.sum(x**2)
+    se = ratios.std(ddof=1) / np.sqrt(ratios.size)
+    assert abs(ratios.mean() - 1.0) <= 5 * se + 1e-12
+
+
+@kinds
+def test_jl_distortion_high_quantile(kind):
+    """Pairwise squared distances kept within eps at k = jl_dim(n, eps).
+
+    The JL lemma gives success with probability >= 1 - 1/n per draw for a
+    Gaussian map; we demand it for 90% of 40 seeds for every sketch.
+    """
+    n, d, eps = 20, 512, 0.5
+    k = nla.sketch.jl_dim(n, eps)
+    X = _x(7, (n, d))
+    iu = np.triu_indices(n, 1)
+
+    def sqd(Z):
+        g = Z @ Z.T
+        return (np.diag(g)[:, None] + np.diag(g)[None, :] - 2 * g)[iu]
+
+    base = sqd(X)
+    worst = []
+    for seed in range(40):
+        Y = X @ make(kind, d, k, rng=seed).T
+        worst.append(np.max(np.abs(sqd(Y) / base - 1)))
+    assert np.quantile(worst, 0.9) <= eps
+
+
+# ------------------------------------------------------------------ sparse input
+@kinds
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_equals_dense(kind, fmt, engine, monkeypatch):
+    monkeypatch.setattr(_operators, "_BLOCK_BYTES", 8 * 64 * 3)  # force several blocks
+    S = make(kind, 100, 16, rng=4)
+    X = sp.random(100, 7, density=0.2, random_state=5, format=fmt)
+    Xd = X.toarray()
+    with nla.config(engine=engine):
+        a = S @ X
+        assert isinstance(a, np.ndarray) and a.shape == (16, 7)
+        np.testing.assert_allclose(a, S @ Xd, atol=1e-13)
+        b = X.T @ S.T
+        assert isinstance(b, np.ndarray) and b.shape == (7, 16)
+        np.testing.assert_allclose(b, Xd.T @ S.to_dense().T, atol=1e-13)
+        m = sp.csr_matrix(X)  # the spmatrix interface too
+        np.testing.assert_allclose(S @ m, S @ Xd, atol=1e-13)
+        np.testing.assert_allclose(m.T @ S.T, Xd.T @ S.to_dense().T, atol=1e-13)
+
+
+def test_sparse_is_not_densified_whole(monkeypatch):
+    """Hadamard sketches densify at most one block of a sparse input at a time."""
+    seen = []
+    orig = _operators._dense
+
+    def spy(block):
+        seen.append(block.shape)
+        return orig(block)
+
+    monkeypatch.setattr(_operators, "_dense", spy)
+    monkeypatch.setattr(_operators, "_BLOCK_BYTES", 8 * 128 * 10)
+    S = nla.sketch.srht(100, 10, rng=0)
+    X = sp.random(500, 100, density=0.01, random_state=0, format="csr")
+    Y = X @ S.T
+    assert Y.shape == (500, 10)
+    assert max(s[0] for s in seen) <= 10 and len(seen) == 50
+
+
+# ------------------------------------------------------------------ rng, dtype, namespaces
+@kinds
+def test_same_rng_same_operator(kind):
+    a = make(kind, 64, 8, rng=123).to_dense()
+    b = make(kind, 64, 8, rng=123).to_dense()
+    np.testing.assert_array_equal(a, b)
+    c = make(kind, 64, 8, rng=np.random.default_rng(123)).to_dense()
+    np.testing.assert_array_equal(a, c)
+    assert not np.array_equal(a, make(kind, 64, 8, rng=124).to_dense())
+    X = _x(0, (64, 3))
+    np.testing.assert_array_equal(make(kind, 64, 8, rng=5) @ X, make(kind, 64, 8, rng=5) @ X)
+
+
+@kinds
+def test_engines_agree(kind):
+    S = make(kind, 200, 30, rng=1)
+    X = _x(2, (200, 5))
+    outs = []
+    for eng in nla.available_engines():
+        if eng == "cupy":
+            continue
+        with nla.config(engine=eng):
+            outs.append((S @ X, X.T @ S.T))
+    for a, b in outs[1:]:
+        np.testing.assert_allclose(a, outs[0][0], atol=1e-12)
+        np.testing.assert_allclose(b, outs[0][1], atol=1e-12)
+
+
+@kinds
+def test_float32(kind):
+    S = make(kind, 64, 8, rng=0, dtype=np.float32)
+    assert S.dtype == np.float32
+    X = _x(1, (64, 3)).astype(np.float32)
+    Y = S @ X
+    assert Y.dtype == np.float32
+    np.testing.assert_allclose(Y, S.to_dense().astype(np.float64) @ X, rtol=1e-4, atol=1e-4)
+    # float64 data with a float32 operator promotes like a matrix product
+    assert (S @ X.astype(np.float64)).dtype == np.float64
+
+
+@kinds
+def test_namespaces(kind, xp):
+    S = make(kind, 40, 6, rng=0)
+    X = _x(1, (40, 3))
+    Xx = xp.asarray(X)
+    # array_api_strict arrays refuse foreign right operands in ``X @ S.T``
+    # instead of deferring; ``S.apply_rows(X)`` is the portable spelling.
+    for got, want in (
+        (S @ Xx, S @ X),
+        (S.apply_rows(xp.matrix_transpose(Xx)), X.T @ S.T),
+        (S.T @ xp.asarray(_x(2, (6, 3))), S.T @ _x(2, (6, 3))),
+        (S @ Xx[:, 0], S @ X[:, 0]),
+    ):
+        assert_namespace(got, xp)
+        np.testing.assert_allclose(to_numpy(got), want, atol=1e-12)
+
+
+@kinds
+def test_readonly_input_unchanged(kind):
+    S = make(kind, 32, 4, rng=0)
+    X = _x(0, (32, 5))
+    X.flags.writeable = False
+    before = X.copy()
+    S @ X
+    X.T @ S.T
+    np.testing.assert_array_equal(X, before)
+    Xnc = np.asfortranarray(_x(1, (32, 5)))[:, ::2]
+    np.testing.assert_allclose(S @ Xnc, S.to_dense() @ Xnc, atol=1e-12)
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("kind", ["srht", "fjlt"])
+def test_k_larger_than_d_rejected(kind):
+    with pytest.raises(ValueError, match="k must be <= d"):
+        make(kind, 10, 11)
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "sparse_sign"])
+def test_k_larger_than_d_allowed(kind):
+    assert make(kind, 10, 20, rng=0).shape == (20, 10)
+
+
+@kinds
+@pytest.mark.parametrize(
+    "d, k, exc, match",
+    [(10, 0, ValueError, "k must be >= 1"), (0, 1, ValueError, "d must be >= 1"),
+     (10, 2.5, TypeError, "k must be an integer"), (-3, 1, ValueError, "d must be >= 1")],
+)
+def test_bad_dims(kind, d, k, exc, match):
+    with pytest.raises(exc, match=match):
+        make(kind, d, k)
+
+
+@kinds
+def test_bad_data(kind):
+    S = make(kind, 16, 4, rng=0)
+    with pytest.raises(ValueError, match="X must not contain NaN"):
+        S @ np.full(16, np.nan)
+    with pytest.raises(ValueError, match="X must be 1 or 2-D"):
+        S @ np.ones((16, 2, 2))
+    with pytest.raises(ValueError, match=r"S @ X needs X.shape\[0\] == 16"):
+        S @ np.ones((15, 2))
+    with pytest.raises(ValueError, match=r"X @ S.T needs X.shape\[1\] == 16"):
+        np.ones((2, 15)) @ S.T
+    with pytest.raises(TypeError, match="X must have"):
+        S @ np.array(["a"] * 16)
+    with pytest.raises(ValueError, match="NaN"):
+        S @ sp.csr_array(np.diag([np.nan] + [1.0] * 15))
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match=r"q must lie in \(0"):
+        nla.sketch.fjlt(16, 4, q=0.0)
+    with pytest.raises(ValueError, match="q must lie in"):
+        nla.sketch.fjlt(16, 4, q=1.5)
+    with pytest.raises(ValueError, match="nnz_per_column must be >= 1"):
+        nla.sketch.sparse_sign(16, 4, nnz_per_column=0)
+    with pytest.raises(TypeError, match="rng must be"):
+        nla.sketch.gaussian(16, 4, rng="x")
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        nla.sketch.srht(16, 4, dtype=np.int64)
+    with pytest.raises(ValueError, match="n_points must be >= 1"):
+        nla.sketch.fjlt(16, 4, n_points=0)
+
+
+# ------------------------------------------------------------------ jl_dim
+@given(n=st.integers(2, 10**9), eps=st.floats(0.01, 0.99))
+def test_jl_dim_matches_sklearn(n, eps):
+    from sklearn.random_projection import johnson_lindenstrauss_min_dim
+
+    ours = nla.sketch.jl_dim(n, eps)
+    theirs = int(johnson_lindenstrauss_min_dim(n, eps=eps))
+    # sklearn truncates, we round up (the smallest k that satisfies the bound)
+    assert ours - 1 <= theirs <= ours
+
+
+def test_jl_dim_errors():
+    with pytest.raises(ValueError, match="eps must lie in"):
+        nla.sketch.jl_dim(10, 1.0)
+    with pytest.raises(ValueError, match="n_points must be >= 1"):
+        nla.sketch.jl_dim(0, 0.5)
+    assert nla.sketch.jl_dim(1, 0.5) == 1
