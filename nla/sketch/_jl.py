@@ -28,12 +28,14 @@ def jl_dim(n_points, eps):
     -------
     int
         The smallest integer ``k`` satisfying the bound (at least 1).
+        scikit-learn truncates instead of rounding up, so its value can be
+        one less.
 
     Examples
     --------
     >>> import nla
     >>> nla.sketch.jl_dim(1000, 0.1)
-    5920
+    5921
     """
     n_points = check_int(n_points, "n_points", low=1)
     eps = check_real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
