@@ -739,7 +739,7 @@ def fjlt(d, k, *, q=None, n_points=None, rng=None, dtype=None):
     >>> S = nla.sketch.fjlt(1024, nla.sketch.jl_dim(100, 0.5), rng=1)
     >>> Y = X @ S.T
     >>> Y.shape
-    (100, 221)
+    (100, 222)
     >>> ratio = np.linalg.norm(Y[0] - Y[1]) / np.linalg.norm(X[0] - X[1])
     >>> bool(0.5 < ratio < 1.5)
     True
