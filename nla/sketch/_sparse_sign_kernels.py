@@ -32,15 +32,39 @@ def _rows_reference(rows, vals, k, X):
     return np.asarray((S @ X.T).T)
 
 
+#: largest per-thread private accumulator (bytes) used by the Numba kernel
+_PRIVATE_BYTES = 1 << 27
+
+
 def _build_cols():
     import numba as nb
 
     @nb.njit(cache=True, nogil=True, parallel=True)
-    def _kernel(rows, vals, k, X, out, nthreads):
+    def _private(rows, vals, X, out, nthreads):
+        # Each thread scatters a contiguous chunk of X's rows into a private
+        # accumulator (no write conflicts, X streamed once); then a reduction.
+        d, n = X.shape
+        k = out.shape[0]
+        s = rows.shape[1]
+        parts = np.zeros((nthreads, k, n), dtype=X.dtype)
+        chunk = (d + nthreads - 1) // nthreads
+        for p in nb.prange(nthreads):
+            acc = parts[p]
+            for j in range(p * chunk, min(d, (p + 1) * chunk)):
+                for t in range(s):
+                    r = rows[j, t]
+                    v = vals[j, t]
+                    for c in range(n):
+                        acc[r, c] += v * X[j, c]
+        for p in range(nthreads):
+            out += parts[p]
+        return out
+
+    @nb.njit(cache=True, nogil=True, parallel=True)
+    def _striped(rows, vals, X, out, nthreads):
+        # Each thread owns a stripe of columns of `out` (for wide X).
         d, n = X.shape
         s = rows.shape[1]
-        # split the columns of X among threads; each thread owns a column
-        # stripe of `out`, so there are no write conflicts.
         block = max(16, (n + nthreads - 1) // nthreads)
         nblocks = (n + block - 1) // block
         for b in nb.prange(nblocks):
@@ -57,7 +81,11 @@ def _build_cols():
     def cols(rows, vals, k, X):
         X = np.ascontiguousarray(X)
         out = np.zeros((k, X.shape[1]), dtype=X.dtype)
-        return _kernel(rows, vals.astype(X.dtype), k, X, out, nb.get_num_threads())
+        nthreads = nb.get_num_threads()
+        v = vals.astype(X.dtype)
+        if nthreads > 1 and nthreads * out.nbytes <= _PRIVATE_BYTES:
+            return _private(rows, v, X, out, nthreads)
+        return _striped(rows, v, X, out, nthreads)
 
     return cols
 
