@@ -99,3 +99,64 @@ def cases(quick):
         )
     )
     return out
+
+
+def plot(outdir, quick):
+    """Distortion versus sketch size, and FWHT time versus length."""
+    import os
+    import time
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import scipy.fft
+
+    os.makedirs(outdir, exist_ok=True)
+    rng = np.random.default_rng(20)
+    n, d = (200, 2048) if quick else (400, 4096)
+    X = rng.standard_normal((n, d))
+    X[:, : d // 64] *= 20  # uneven coordinates: the case H D is there for
+    ks = [32, 64, 128, 256, 512]
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.8))
+    makers = {
+        "gaussian": lambda k, s: nla.sketch.gaussian(d, k, rng=s),
+        "srht": lambda k, s: nla.sketch.srht(d, k, rng=s),
+        "sparse_sign": lambda k, s: nla.sketch.sparse_sign(d, k, rng=s),
+        "fjlt": lambda k, s: nla.sketch.fjlt(d, k, n_points=n, rng=s),
+    }
+    for name, make in makers.items():
+        med = [np.median([_distortion(X, X @ make(k, 100 + s).T, 100) for s in range(5)]) for k in ks]
+        ax[0].loglog(ks, med, "o-", label=name)
+    ax[0].loglog(ks, [np.sqrt(8 * np.log(100) / k) for k in ks], "k:", label="sqrt(8 ln n / k)")
+    ax[0].set_xscale("log", base=2)
+    ax[0].set_xticks(ks, [str(k) for k in ks])
+    ax[0].set_xlabel("sketch size k")
+    ax[0].set_ylabel("max pairwise distortion (100 points)")
+    ax[0].legend(fontsize=8)
+    ax[0].set_title("Distortion versus k (median of 5 seeds)")
+
+    sizes = [2**p for p in range(6, 17 if quick else 19, 2)]
+    total = 2**21
+    res = {"scipy.fft.fft": [], "nla.fwht": []}
+    for dd in sizes:
+        Z = rng.standard_normal((total // dd, dd))
+        nla.fwht(Z)  # compile / warm up
+        for label, fn in (("scipy.fft.fft", lambda: scipy.fft.fft(Z, axis=1)), ("nla.fwht", lambda: nla.fwht(Z))):
+            ts = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                fn()
+                ts.append(time.perf_counter() - t0)
+            res[label].append(np.median(ts) / Z.size * 1e9)
+    for label, v in res.items():
+        ax[1].semilogx(sizes, v, "o-", label=label, base=2)
+    ax[1].set_xlabel("transform length d (2^21 numbers in all)")
+    ax[1].set_ylabel("ns per number")
+    ax[1].set_title("FWHT versus FFT along rows")
+    ax[1].legend(fontsize=8)
+    fig.tight_layout()
+    path = os.path.join(outdir, "sketch.png")
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    print(f"wrote {path}")
