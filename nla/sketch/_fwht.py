@@ -54,30 +54,82 @@ def _build_numba():
     import numba as nb
     import numpy as np
 
+    # Each row is transformed inside the cache: the first three butterfly
+    # stages in registers on blocks of eight (with the sign flips of ``D``
+    # fused in), then radix-8 passes (three stages per sweep over the row),
+    # with radix-4/2 passes where log2(d) is not a multiple of three and the
+    # 1/sqrt(d) scaling fused into the last pass. The passes index the row
+    # through disjoint slices, which lets LLVM prove the loads and stores do
+    # not alias and vectorize the inner loops. Rows run in parallel.
+
     @nb.njit(cache=True, nogil=True, inline="always")
-    def _row_transform(src, row, sg, use_signs, scale):
+    def _base8(src, row, sg, use_signs):
         d = row.shape[0]
-        h = 1
-        if d >= 8:
-            for i in range(0, d, 8):
-                if use_signs:
-                    a0 = src[i] * sg[i]
-                    a1 = src[i + 1] * sg[i + 1]
-                    a2 = src[i + 2] * sg[i + 2]
-                    a3 = src[i + 3] * sg[i + 3]
-                    a4 = src[i + 4] * sg[i + 4]
-                    a5 = src[i + 5] * sg[i + 5]
-                    a6 = src[i + 6] * sg[i + 6]
-                    a7 = src[i + 7] * sg[i + 7]
-                else:
-                    a0 = src[i]
-                    a1 = src[i + 1]
-                    a2 = src[i + 2]
-                    a3 = src[i + 3]
-                    a4 = src[i + 4]
-                    a5 = src[i + 5]
-                    a6 = src[i + 6]
-                    a7 = src[i + 7]
+        for i in range(0, d, 8):
+            if use_signs:
+                a0 = src[i] * sg[i]
+                a1 = src[i + 1] * sg[i + 1]
+                a2 = src[i + 2] * sg[i + 2]
+                a3 = src[i + 3] * sg[i + 3]
+                a4 = src[i + 4] * sg[i + 4]
+                a5 = src[i + 5] * sg[i + 5]
+                a6 = src[i + 6] * sg[i + 6]
+                a7 = src[i + 7] * sg[i + 7]
+            else:
+                a0 = src[i]
+                a1 = src[i + 1]
+                a2 = src[i + 2]
+                a3 = src[i + 3]
+                a4 = src[i + 4]
+                a5 = src[i + 5]
+                a6 = src[i + 6]
+                a7 = src[i + 7]
+            b0 = a0 + a1
+            b1 = a0 - a1
+            b2 = a2 + a3
+            b3 = a2 - a3
+            b4 = a4 + a5
+            b5 = a4 - a5
+            b6 = a6 + a7
+            b7 = a6 - a7
+            c0 = b0 + b2
+            c2 = b0 - b2
+            c1 = b1 + b3
+            c3 = b1 - b3
+            c4 = b4 + b6
+            c6 = b4 - b6
+            c5 = b5 + b7
+            c7 = b5 - b7
+            row[i] = c0 + c4
+            row[i + 4] = c0 - c4
+            row[i + 1] = c1 + c5
+            row[i + 5] = c1 - c5
+            row[i + 2] = c2 + c6
+            row[i + 6] = c2 - c6
+            row[i + 3] = c3 + c7
+            row[i + 7] = c3 - c7
+
+    @nb.njit(cache=True, nogil=True, inline="always")
+    def _pass8(row, h, sc):
+        d = row.shape[0]
+        for i in range(0, d, 8 * h):
+            p0 = row[i : i + h]
+            p1 = row[i + h : i + 2 * h]
+            p2 = row[i + 2 * h : i + 3 * h]
+            p3 = row[i + 3 * h : i + 4 * h]
+            p4 = row[i + 4 * h : i + 5 * h]
+            p5 = row[i + 5 * h : i + 6 * h]
+            p6 = row[i + 6 * h : i + 7 * h]
+            p7 = row[i + 7 * h : i + 8 * h]
+            for j in range(h):
+                a0 = p0[j]
+                a1 = p1[j]
+                a2 = p2[j]
+                a3 = p3[j]
+                a4 = p4[j]
+                a5 = p5[j]
+                a6 = p6[j]
+                a7 = p7[j]
                 b0 = a0 + a1
                 b1 = a0 - a1
                 b2 = a2 + a3
@@ -94,53 +146,135 @@ def _build_numba():
                 c6 = b4 - b6
                 c5 = b5 + b7
                 c7 = b5 - b7
-                row[i] = c0 + c4
-                row[i + 4] = c0 - c4
-                row[i + 1] = c1 + c5
-                row[i + 5] = c1 - c5
-                row[i + 2] = c2 + c6
-                row[i + 6] = c2 - c6
-                row[i + 3] = c3 + c7
-                row[i + 7] = c3 - c7
-            h = 8
-        else:
-            for i in range(d):
-                row[i] = src[i] * sg[i] if use_signs else src[i]
-        while 4 * h <= d:
-            for i in range(0, d, 4 * h):
-                for j in range(i, i + h):
-                    a = row[j]
-                    b = row[j + h]
-                    c = row[j + 2 * h]
-                    e = row[j + 3 * h]
-                    s0 = a + b
-                    s1 = a - b
-                    s2 = c + e
-                    s3 = c - e
-                    row[j] = s0 + s2
-                    row[j + h] = s1 + s3
-                    row[j + 2 * h] = s0 - s2
-                    row[j + 3 * h] = s1 - s3
-            h *= 4
-        if 2 * h <= d:
+                p0[j] = (c0 + c4) * sc
+                p4[j] = (c0 - c4) * sc
+                p1[j] = (c1 + c5) * sc
+                p5[j] = (c1 - c5) * sc
+                p2[j] = (c2 + c6) * sc
+                p6[j] = (c2 - c6) * sc
+                p3[j] = (c3 + c7) * sc
+                p7[j] = (c3 - c7) * sc
+
+    @nb.njit(cache=True, nogil=True, inline="always")
+    def _pass4(row, h, sc):
+        d = row.shape[0]
+        for i in range(0, d, 4 * h):
+            p0 = row[i : i + h]
+            p1 = row[i + h : i + 2 * h]
+            p2 = row[i + 2 * h : i + 3 * h]
+            p3 = row[i + 3 * h : i + 4 * h]
+            for j in range(h):
+                a = p0[j]
+                b = p1[j]
+                c = p2[j]
+                e = p3[j]
+                s0 = a + b
+                s1 = a - b
+                s2 = c + e
+                s3 = c - e
+                p0[j] = (s0 + s2) * sc
+                p1[j] = (s1 + s3) * sc
+                p2[j] = (s0 - s2) * sc
+                p3[j] = (s1 - s3) * sc
+
+    @nb.njit(cache=True, nogil=True, inline="always")
+    def _pass2(row, h, sc):
+        d = row.shape[0]
+        for i in range(0, d, 2 * h):
+            p0 = row[i : i + h]
+            p1 = row[i + h : i + 2 * h]
+            for j in range(h):
+                a = p0[j]
+                b = p1[j]
+                p0[j] = (a + b) * sc
+                p1[j] = (a - b) * sc
+
+    @nb.njit(cache=True, nogil=True)
+    def _small(src, row, sg, use_signs, sc):
+        # d in {1, 2, 4}: a plain butterfly
+        d = row.shape[0]
+        for i in range(d):
+            row[i] = src[i] * sg[i] if use_signs else src[i]
+        h = 1
+        while h < d:
             for i in range(0, d, 2 * h):
                 for j in range(i, i + h):
                     a = row[j]
                     b = row[j + h]
                     row[j] = a + b
                     row[j + h] = a - b
-        for j in range(d):
-            row[j] *= scale
+            h *= 2
+        for i in range(d):
+            row[i] *= sc
+
+    @nb.njit(cache=True, nogil=True)
+    def _row(src, row, sg, use_signs, sc):
+        d = row.shape[0]
+        if d < 8:
+            _small(src, row, sg, use_signs, sc)
+            return
+        _base8(src, row, sg, use_signs)
+        if d == 8:
+            for i in range(8):
+                row[i] *= sc
+            return
+        h = 8
+        while h < d:
+            rem = d // h
+            if rem == 2:
+                _pass2(row, h, sc)
+                h *= 2
+            elif rem == 4:
+                _pass4(row, h, sc)
+                h *= 4
+            elif rem == 8:
+                _pass8(row, h, sc)
+                h *= 8
+            elif rem == 16:
+                _pass4(row, h, 1.0)
+                h *= 4
+            else:
+                _pass8(row, h, 1.0)
+                h *= 8
 
     @nb.njit(cache=True, nogil=True, parallel=True)
-    def _fwht_rows(x, sg, use_signs, out):
+    def _fwht_rows(x, sg, use_signs, out, check, bad):
         m, d = x.shape
-        scale = 1.0 / math.sqrt(d)
+        sc = 1.0 / math.sqrt(d)
         for r in nb.prange(m):
-            _row_transform(x[r], out[r], sg, use_signs, scale)
+            row = out[r]
+            _row(x[r], row, sg, use_signs, sc)
+            if check:
+                # while the row is still in cache: v * 0 is NaN iff v is not
+                # finite, so a non-finite input or an overflow shows up here
+                # (eight independent accumulators keep it vectorizable)
+                a0 = 0.0 * row[0]
+                a1 = a0
+                a2 = a0
+                a3 = a0
+                a4 = a0
+                a5 = a0
+                a6 = a0
+                a7 = a0
+                d8 = d - d % 8
+                for j in range(0, d8, 8):
+                    a0 += row[j] * 0.0
+                    a1 += row[j + 1] * 0.0
+                    a2 += row[j + 2] * 0.0
+                    a3 += row[j + 3] * 0.0
+                    a4 += row[j + 4] * 0.0
+                    a5 += row[j + 5] * 0.0
+                    a6 += row[j + 6] * 0.0
+                    a7 += row[j + 7] * 0.0
+                for j in range(d8, d):
+                    a0 += row[j] * 0.0
+                acc = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+                bad[r] = acc != acc
         return out
 
-    def fwht_numba(x, signs=None):
+    def fwht_numba(x, signs=None, check_finite=False):
+        """Numba FWHT of the rows of x; with ``check_finite`` also returns
+        whether every output is finite (a fused, nearly free check)."""
         x = np.ascontiguousarray(x)
         out = np.empty_like(x)
         if signs is None:
@@ -149,14 +283,13 @@ def _build_numba():
         else:
             sg = np.ascontiguousarray(signs, dtype=x.dtype)
             use = True
-        if x.shape[1] < 8 and not use:
-            sg = np.ones(x.shape[1], dtype=x.dtype)
-        if x.shape[1] < 8:
-            use = True
-            if signs is None:
-                sg = np.ones(x.shape[1], dtype=x.dtype)
-        return _fwht_rows(x, sg, use, out)
+        bad = np.zeros(x.shape[0] if check_finite else 1, dtype=np.bool_)
+        _fwht_rows(x, sg, use, out, check_finite, bad)
+        if check_finite:
+            return out, not bool(bad.any())
+        return out
 
+    fwht_numba.checks_finite = True
     return fwht_numba
 
 
