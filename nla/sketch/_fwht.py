@@ -50,7 +50,7 @@ def _fwht_cupy(x, signs=None):  # pragma: no cover - exercised with NumPy in tes
     return y
 
 
-def _build_numba():
+def _build_all():
     import numba as nb
     import numpy as np
 
@@ -290,7 +290,116 @@ def _build_numba():
         return out
 
     fwht_numba.checks_finite = True
-    return fwht_numba
+
+    @nb.njit(cache=True, nogil=True, inline="always")
+    def _load_row(x, r, buf, sg, d_pad, sc):
+        d = x.shape[1]
+        if d == d_pad:
+            _row(x[r], buf, sg, True, sc)
+        else:
+            for j in range(d):
+                buf[j] = x[r, j]
+            for j in range(d, d_pad):
+                buf[j] = 0.0
+            _row(buf, buf, sg, True, sc)
+
+    @nb.njit(cache=True, nogil=True, parallel=True)
+    def _sketch_rows(x, sg, d_pad, indptr, indices, data, out, nchunks):
+        # out[r] = P (H D pad(x[r])): rows are padded and transformed four at
+        # a time in per-thread buffers and multiplied by the sparse P right
+        # there, so the (n, d_pad) transform is never written to memory; the
+        # four rows share each load of P and give independent sums.
+        m, d = x.shape
+        k = out.shape[1]
+        sc = 1.0 / math.sqrt(d_pad)
+        chunk = (m + nchunks - 1) // nchunks
+        for c in nb.prange(nchunks):
+            buf = np.empty((4, d_pad), dtype=x.dtype)
+            b0 = buf[0]
+            b1 = buf[1]
+            b2 = buf[2]
+            b3 = buf[3]
+            r0 = c * chunk
+            r1 = min(m, (c + 1) * chunk)
+            r = r0
+            while r + 4 <= r1:
+                _load_row(x, r, b0, sg, d_pad, sc)
+                _load_row(x, r + 1, b1, sg, d_pad, sc)
+                _load_row(x, r + 2, b2, sg, d_pad, sc)
+                _load_row(x, r + 3, b3, sg, d_pad, sc)
+                for i in range(k):
+                    s0 = 0.0 * b0[0]
+                    s1 = s0
+                    s2 = s0
+                    s3 = s0
+                    for t in range(indptr[i], indptr[i + 1]):
+                        v = data[t]
+                        col = indices[t]
+                        s0 += v * b0[col]
+                        s1 += v * b1[col]
+                        s2 += v * b2[col]
+                        s3 += v * b3[col]
+                    out[r, i] = s0
+                    out[r + 1, i] = s1
+                    out[r + 2, i] = s2
+                    out[r + 3, i] = s3
+                r += 4
+            while r < r1:
+                _load_row(x, r, b0, sg, d_pad, sc)
+                for i in range(k):
+                    s0 = 0.0 * b0[0]
+                    for t in range(indptr[i], indptr[i + 1]):
+                        s0 += data[t] * b0[indices[t]]
+                    out[r, i] = s0
+                r += 1
+        return out
+
+    def sketch_rows_numba(x, signs, d_pad, indptr, indices, data):
+        """``P (H D x_r)`` for every row x_r of x (rows zero-padded to d_pad)."""
+        x = np.ascontiguousarray(x)
+        k = indptr.shape[0] - 1
+        out = np.empty((x.shape[0], k), dtype=x.dtype)
+        if x.shape[0] == 0:
+            return out
+        sg = np.ascontiguousarray(signs, dtype=x.dtype)
+        nchunks = max(1, min((x.shape[0] + 3) // 4, 8 * nb.get_num_threads()))
+        return _sketch_rows(x, sg, d_pad, indptr, indices, data.astype(x.dtype), out, nchunks)
+
+    return {"fwht": fwht_numba, "sketch_rows": sketch_rows_numba}
+
+
+_BUILT = {}
+
+
+def _built(name):
+    if not _BUILT:
+        _BUILT.update(_build_all())
+    return _BUILT[name]
+
+
+def _build_numba():
+    return _built("fwht")
+
+
+def _build_sketch_rows():
+    return _built("sketch_rows")
+
+
+def _sketch_rows_reference(x, signs, d_pad, indptr, indices, data):
+    """Reference for the fused kernel: pad, ``H D``, then the CSR product."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    m, d = x.shape
+    if d != d_pad:
+        x = np.concatenate([x, np.zeros((m, d_pad - d), dtype=x.dtype)], axis=1)
+    z = _fwht_reference(x, signs.astype(x.dtype))
+    P = sp.csr_array((data.astype(x.dtype), indices, indptr), shape=(indptr.size - 1, d_pad))
+    return np.asarray((P @ z.T).T)
 
 
 fwht_kernel = Kernel("sketch.fwht", _fwht_reference, numba=_build_numba, cupy=_fwht_cupy)
+#: NumPy-only kernel ``P H D x`` for the rows of x, used by SRHT and FJLT
+sketch_rows_kernel = Kernel(
+    "sketch.hadamard_sketch_rows", _sketch_rows_reference, numba=_build_sketch_rows
+)

@@ -25,7 +25,7 @@ from .._dispatch import (
 )
 from .._random import check_rng
 from .._validate import check_array, check_dtype, check_int, check_real
-from ._fwht import fwht_kernel
+from ._fwht import fwht_kernel, sketch_rows_kernel
 from ._sparse_sign_kernels import as_csc, sparse_sign_cols, sparse_sign_rows
 from ._transforms import next_power_of_two
 
@@ -441,6 +441,17 @@ class _HadamardSketch(SketchOperator):
         signs = self._on("signs", xp, lambda: self._signs, X.dtype)
         return fwht_kernel(xp, X, signs, engine=engine)
 
+    # subclasses define ``_csr_parts()`` -> (indptr, indices, data) of the
+    # k x d_pad matrix P, and ``_rows_generic`` for non-NumPy namespaces
+
+    def _rows(self, X, xp, engine):
+        if is_numpy_namespace(xp):
+            indptr, indices, data = self._csr_parts()
+            return sketch_rows_kernel(
+                xp, X, self._signs, self.d_pad, indptr, indices, data, engine=engine
+            )
+        return self._rows_generic(X, xp, engine)
+
     def _cols(self, X, xp, engine):
         return xp.matrix_transpose(self._rows(xp.matrix_transpose(X), xp, engine))
 
@@ -460,7 +471,15 @@ class SRHTSketch(_HadamardSketch):
         self.rows = np.sort(rng.choice(self.d_pad, size=k, replace=False)).astype(np.int64)
         self.scale = math.sqrt(self.d_pad / k)
 
-    def _rows(self, X, xp, engine):
+    def _csr_parts(self):
+        k = self._k
+        return (
+            np.arange(k + 1, dtype=np.int64),
+            self.rows,
+            np.full(k, self.scale, dtype=self.dtype),
+        )
+
+    def _rows_generic(self, X, xp, engine):
         Z = self._hd_rows(X, xp, engine)
         idx = self._on("rows", xp, lambda: self.rows)
         return xp.take(Z, idx, axis=1) * self.scale
@@ -481,10 +500,10 @@ class SRHTSketch(_HadamardSketch):
         return E
 
 
-#: constant in front of the FHL row density ``ln(n)^2 / alpha``: with at least
-#: ``4 ln n`` nonzeros per row of P the variance of each output coordinate is
-#: within ``1 + 1.5 / (4 ln n)`` of a dense Gaussian map's.
-_FJLT_DENSITY_CONSTANT = 4.0
+#: constant in front of the FHL row density ``ln(n)^2 / alpha``. With 1 (the
+#: bare bound) the measured distortion of pairwise distances matches a dense
+#: Gaussian map's within a few percent (see the sketch benchmark and plot).
+_FJLT_DENSITY_CONSTANT = 1.0
 
 
 def _fhl_density(d_pad, k, n_points):
@@ -518,11 +537,15 @@ class FJLTSketch(_HadamardSketch):
     def _p_dense(self):
         return self.P.toarray()
 
-    def _rows(self, X, xp, engine):
+    def _csr_parts(self):
+        return (
+            self.P.indptr.astype(np.int64),
+            self.P.indices.astype(np.int64),
+            self.P.data,
+        )
+
+    def _rows_generic(self, X, xp, engine):
         Z = self._hd_rows(X, xp, engine)
-        if is_numpy_namespace(xp):
-            P = self.P.astype(Z.dtype)
-            return np.asarray((P @ Z.T).T)
         if is_cupy_namespace(xp):  # pragma: no cover - needs a GPU
             import cupyx.scipy.sparse as csp
 
@@ -697,9 +720,8 @@ def fjlt(d, k, *, q=None, n_points=None, rng=None, dtype=None):
         Density of ``P`` in (0, 1]. The default is the sparse choice allowed
         by Fandina, Hogsgaard and Larsen: Ailon and Chazelle's
         ``ln(n)^2 / d_pad`` divided by ``alpha = min(ln(1/eps)/eps, ln n)``,
-        with ``eps`` the distortion implied by ``k`` and ``n``, times the
-        constant 4 (which keeps at least ``4 ln n`` expected nonzeros per row
-        of ``P`` and the distortion within a few percent of a dense map's).
+        with ``eps`` the distortion implied by ``k`` and ``n``. Each output
+        coordinate then sums about ``ln(n)^2 / alpha`` entries of ``H D x``.
     n_points : int, optional
         Number of points to be embedded, used only for the default `q`. When
         not given, ``n = d_pad`` is assumed.

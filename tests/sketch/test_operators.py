@@ -28,19 +28,22 @@ def _x(seed, shape):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-# Products with the operator agree with the dense matrix to rounding: ordinary
-# matmul error is <= d eps |S||X|; the fast transforms add log2(d) eps per level
-# relative to max|S| sqrt(d) ||x||_2 (the norm of a row of H D scaled). Any real
-# bug gives O(1) errors.
+# Products with the operator agree with the dense matrix to rounding. Plain
+# matmul: |error| <= m eps |S||X| (m = inner dimension). The fast transforms
+# add, per butterfly level, eps times the size of the intermediate vectors,
+# which is at most ||P||_F ||x||_2 <= sqrt(dmax) ||S||_F ||x||_2 (H D is
+# orthogonal); with log2(2 dmax) levels. Any real bug gives O(1) errors.
 def _close(a, b, D, X):
     X2 = X if X.ndim > 1 else X[:, None]
-    d = D.shape[1]
-    scale = np.abs(D) @ np.abs(X2) + np.abs(D).max() * np.sqrt(d) * np.linalg.norm(X2, axis=0)
+    dmax = max(D.shape)
+    scale = np.abs(D) @ np.abs(X2) + np.sqrt(dmax) * np.linalg.norm(D) * np.linalg.norm(
+        X2, axis=0
+    )
     a2 = np.asarray(a).reshape(scale.shape) if a.ndim == 1 else np.asarray(a)
     b2 = np.asarray(b).reshape(scale.shape) if b.ndim == 1 else np.asarray(b)
     if a2.shape != scale.shape:
         a2, b2 = a2.T, b2.T
-    assert np.all(np.abs(a2 - b2) <= 8 * np.log2(2 * d) * np.finfo(float).eps * scale)
+    assert np.all(np.abs(a2 - b2) <= 8 * np.log2(2 * dmax) * np.finfo(float).eps * scale)
 
 
 # ------------------------------------------------------------------ algebra
