@@ -1,10 +1,9 @@
-"""Matrix square root and inverse square root of SPD batches, with gradients."""
+"""matfun family (see docs/families/matfun.rst): differentiable matrix square roots."""
 
 from ._sqrtm import (
     inv_sqrtm,
     inv_sqrtm_vjp,
     inv_sqrtm_with_vjp,
-    pade_coefficients,
     sqrtm,
     sqrtm_vjp,
     sqrtm_with_vjp,
@@ -17,5 +16,4 @@ __all__ = [
     "inv_sqrtm_vjp",
     "sqrtm_with_vjp",
     "inv_sqrtm_with_vjp",
-    "pade_coefficients",
 ]
