@@ -61,3 +61,22 @@ def pade(power, m, n):
     q = [Fraction(1)] + [rows[i][n] / rows[i][i] for i in range(n)]
     p = [sum(q[j] * coef(k - j) for j in range(0, min(k, n) + 1)) for k in range(m + 1)]
     return tuple(float(v) for v in p), tuple(float(v) for v in q)
+
+
+def pade_diagonal_factors(m):
+    """Factored [m/m] Pade approximant of ``(1 - z)**(1/2)``.
+
+    ``P(z) = prod_j (1 - a_j z)``, ``Q(z) = prod_j (1 - b_j z)`` with
+    ``a_j = cos^2((2j - 1) pi / (2 (2m + 1)))`` and
+    ``b_j = cos^2(j pi / (2m + 1))``, ``j = 1..m`` (the zeros and poles of the
+    diagonal approximant lie at ``1/a_j, 1/b_j > 1``; the tests check these
+    against the coefficients from :func:`pade`). Each factor ``I - a_j Z`` has
+    its spectrum in ``(1 - a_j, 1]`` when ``Z`` has its spectrum in
+    ``[0, 1)``, so the product is evaluated with relative error ``O(m eps)``
+    per eigenvalue, whereas the monomial form loses ``sum |q_k| / Q(1)``
+    (1e4 at m = 8, 5e10 at m = 16).
+    """
+    j = np.arange(1, m + 1)
+    a = np.cos((2 * j - 1) * np.pi / (2 * (2 * m + 1))) ** 2
+    b = np.cos(j * np.pi / (2 * m + 1)) ** 2
+    return tuple(float(v) for v in a), tuple(float(v) for v in b)

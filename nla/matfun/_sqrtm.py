@@ -14,7 +14,7 @@ import numpy as np
 
 from .._dispatch import array_namespace
 from .._validate import check_array, check_int, check_option, check_real, check_square
-from ._series import pade, taylor
+from ._series import pade, pade_diagonal_factors, taylor
 
 __all__ = [
     "sqrtm",
@@ -156,7 +156,8 @@ def _eigh_factor(xp, A, name):
 
 
 def _from_eig(xp, V, f):
-    return xp.matmul(V * f[..., None, :], _T(xp, V))
+    M = xp.matmul(V * f[..., None, :], _T(xp, V))
+    return (M + _T(xp, M)) / 2  # exactly symmetric
 
 
 def _powers(xp, Z, d):
@@ -175,6 +176,13 @@ def _poly(xp, coefs, pw, I):
 
 def _series_forward(xp, A, method, deg, inverse):
     """MPA / MTP on Z = I - A/||A||_F. Returns X (or Y)."""
+    if method == "mpa" and A.dtype == xp.float32 and max(deg) > 8:
+        # The single solve with Q(Z) has condition number up to 1/Q(1):
+        # 2.6e-4 at degree 8 but 7.7e-9 at degree 16, beyond float32.
+        raise ValueError(
+            f"degree must be <= 8 for method='mpa' in float32 (the solve with Q(Z) "
+            f"is too ill-conditioned at higher degree), got {deg}"
+        )
     n = A.shape[-1]
     I = _eye(xp, n, A.dtype)
     c = _normalizer(xp, A)
@@ -185,14 +193,23 @@ def _series_forward(xp, A, method, deg, inverse):
         S = _poly(xp, coefs, _powers(xp, Z, deg), I)
     else:
         m, k = deg
-        p, q = pade(0.5, m, k)
-        pw = _powers(xp, Z, max(m, k, 1))
-        P = _poly(xp, p, pw, I)
-        Q = _poly(xp, q, pw, I)
+        if m == k:
+            # Factored form: well conditioned (see pade_diagonal_factors).
+            a, b = pade_diagonal_factors(m)
+            P = I - a[0] * Z
+            Q = I - b[0] * Z
+            for j in range(1, m):
+                P = xp.matmul(P, I - a[j] * Z)
+                Q = xp.matmul(Q, I - b[j] * Z)
+        else:
+            p, q = pade(0.5, m, k)
+            pw = _powers(xp, Z, max(m, k, 1))
+            P = _poly(xp, p, pw, I)
+            Q = _poly(xp, q, pw, I)
         # sqrt(1-z) ~ P/Q; P and Q commute, so Q^-1 P = P Q^-1 and
         # (1-z)^-1/2 ~ Q/P = P^-1 Q.
         S = xp.linalg.solve(P, Q) if inverse else xp.linalg.solve(Q, P)
-        S = (S + _T(xp, S)) / 2
+    S = (S + _T(xp, S)) / 2  # exactly symmetric
     return S / xp.sqrt(c) if inverse else S * xp.sqrt(c)
 
 
@@ -394,7 +411,8 @@ def sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_finite
         ``kappa * eps``.
     degree : int or (int, int), optional
         ``"mpa"``: ``M = N = degree`` or the pair ``(M, N)``, each at most 16
-        (default ``(8, 8)``). ``"mtp"``: the truncation degree, at most 256
+        (at most 8 in float32; default ``(8, 8)``). The diagonal ``M = N``
+        approximant is evaluated in factored form. ``"mtp"``: the truncation degree, at most 256
         (default 16). Ignored by the other methods.
     tol : float, optional
         ``"newton-schulz"`` stopping tolerance on the residual (default
@@ -409,6 +427,7 @@ def sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_finite
         ``||A - A^T||_F <= sym_rtol * ||A||_F`` (default ``sqrt(eps)`` of the
         dtype: 1.5e-8 in float64, 3.5e-4 in float32). The symmetric part
         ``(A + A^T)/2`` is used.
+
     Returns
     -------
     X : array, shape (..., n, n)
@@ -433,6 +452,7 @@ def sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_finite
     ``A + 100 n eps ||A||_F I`` per matrix and reject matrices where it fails;
     ``"newton-schulz"`` rejects negative diagonals and divergence.
     Every matrix of a batch is normalized by its own Frobenius norm.
+
     References
     ----------
     .. [1] Y. Song, N. Sebe, W. Wang, "Fast differentiable matrix square root",
@@ -477,7 +497,8 @@ def inv_sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_fi
         ``kappa * eps``.
     degree : int or (int, int), optional
         ``"mpa"``: ``M = N = degree`` or the pair ``(M, N)``, each at most 16
-        (default ``(8, 8)``). ``"mtp"``: the truncation degree, at most 256
+        (at most 8 in float32; default ``(8, 8)``). The diagonal ``M = N``
+        approximant is evaluated in factored form. ``"mtp"``: the truncation degree, at most 256
         (default 16). Ignored by the other methods.
     tol : float, optional
         ``"newton-schulz"`` stopping tolerance on the residual (default
@@ -492,6 +513,7 @@ def inv_sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_fi
         ``||A - A^T||_F <= sym_rtol * ||A||_F`` (default ``sqrt(eps)`` of the
         dtype: 1.5e-8 in float64, 3.5e-4 in float32). The symmetric part
         ``(A + A^T)/2`` is used.
+
     Returns
     -------
     Y : array, shape (..., n, n)
@@ -516,6 +538,7 @@ def inv_sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_fi
     ``A + 100 n eps ||A||_F I`` per matrix and reject matrices where it fails;
     ``"newton-schulz"`` rejects negative diagonals and divergence.
     Every matrix of a batch is normalized by its own Frobenius norm.
+
     References
     ----------
     .. [1] Y. Song, N. Sebe, W. Wang, "Fast differentiable matrix square root",

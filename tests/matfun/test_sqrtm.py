@@ -1,0 +1,434 @@
+"""Tests of nla.sqrtm / nla.inv_sqrtm and their vector-Jacobian products."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nla
+from nla.matfun import _sqrtm
+from nla.matfun._series import pade, pade_diagonal_factors, taylor
+from tests.helpers import assert_namespace, random_orthogonal, seeds, to_numpy
+
+METHODS = ("eigh", "mpa", "mtp", "newton-schulz")
+EPS = {np.float64: np.finfo(np.float64).eps, np.float32: np.finfo(np.float32).eps}
+
+
+def spd(seed, n, log_kappa, batch=(), dtype=np.float64, repeated=False):
+    """Construct SPD matrices: eigenvalues with exact condition 10**log_kappa.
+
+    Eigenvalues are log-spaced in [10**-log_kappa, 1] (or two clusters when
+    `repeated`) and scaled by a random factor in [0.5, 50] per matrix, with a
+    Haar eigenbasis. Returns (A, eigenvalues).
+    """
+    rng = np.random.default_rng(seed)
+    A = np.empty(tuple(batch) + (n, n))
+    L = np.empty(tuple(batch) + (n,))
+    for idx in np.ndindex(*batch) if batch else [()]:
+        if repeated:
+            lam = np.where(np.arange(n) < n // 2, 1.0, 10.0**-log_kappa)
+        else:
+            lam = np.logspace(0, -log_kappa, n)
+        lam = lam * rng.uniform(0.5, 50)
+        q = random_orthogonal(rng, n)
+        A[idx] = (q * lam) @ q.T
+        L[idx] = lam
+    A = (A + np.swapaxes(A, -1, -2)) / 2
+    return A.astype(dtype), L
+
+
+def ref_sqrt(A, power=0.5):
+    lam, V = np.linalg.eigh(np.asarray(A, dtype=np.float64))
+    return (V * np.clip(lam, 0, None)[..., None, :] ** power) @ np.swapaxes(V, -1, -2)
+
+
+def fro(M):
+    return np.linalg.norm(M, axis=(-2, -1))
+
+
+def series_error(method, degree, lam, inverse):
+    """Exact error of the scalar approximation at the normalized eigenvalues.
+
+    For symmetric A = V diag(lam) V^T, every method here is a rational function
+    r applied to Z = I - A/c (c = ||A||_F), so r(Z) - f(Z) = V diag(r(z_i) -
+    f(z_i)) V^T: the matrix error in the 2-norm is exactly the largest scalar
+    error over the eigenvalues (times sqrt(c) or 1/sqrt(c)).
+    """
+    c = np.sqrt(np.sum(lam**2, axis=-1, keepdims=True))
+    z = 1 - lam / c
+    power = -0.5 if inverse else 0.5
+    if method == "mtp":
+        d = degree or 16
+        r = np.polyval(taylor(power, d)[::-1], z)
+    else:
+        m, k = degree if isinstance(degree, tuple) else ((degree, degree) if degree else (8, 8))
+        p, q = pade(0.5, m, k)
+        P, Q = np.polyval(p[::-1], z), np.polyval(q[::-1], z)
+        r = Q / P if inverse else P / Q
+    f = (1 - z) ** power
+    scale = 1 / np.sqrt(c) if inverse else np.sqrt(c)
+    return np.max(np.abs(r - f), axis=-1) * scale[..., 0], np.max(np.abs(f), axis=-1) * scale[..., 0]
+
+
+# ---------------------------------------------------------------------------
+# forward accuracy
+
+
+@given(
+    n=st.integers(1, 12),
+    log_kappa=st.floats(0, 6),
+    seed=seeds,
+    method=st.sampled_from(METHODS),
+    dtype=st.sampled_from([np.float64, np.float32]),
+)
+def test_square_root_bound(n, log_kappa, seed, method, dtype):
+    if dtype == np.float32:
+        log_kappa = min(log_kappa, 3.0)
+    A, lam = spd(seed, n, log_kappa, batch=(3,), dtype=dtype)
+    X = nla.sqrtm(A, method=method)
+    assert X.dtype == dtype
+    A64 = A.astype(np.float64)
+    Xr = ref_sqrt(A64)
+    eps, kappa = EPS[dtype], 10.0**log_kappa
+    err = fro(X.astype(np.float64) - Xr)
+    if method == "eigh":
+        # Backward-stable eigh: A = V (L + dL) V^T + O(n eps ||A||) with V
+        # orthogonal to O(n eps), so ||X^2 - A|| <= c n eps ||A||; c = 20.
+        res = fro(X.astype(np.float64) @ X.astype(np.float64) - A64)
+        assert np.all(res <= 20 * n * eps * fro(A64))
+    elif method == "newton-schulz":
+        # The iteration stops at ||I - ZY|| <= 10 sqrt(n) eps or at its rounding
+        # floor; rounding in the normalized iterates (size eps) is amplified by
+        # the conditioning of the square root at the smallest eigenvalue,
+        # about sqrt(kappa): ||X^2 - A|| <= 10 n eps sqrt(kappa) ||A||.
+        res = fro(X.astype(np.float64) @ X.astype(np.float64) - A64)
+        assert np.all(res <= 10 * max(n, 2) * eps * np.sqrt(kappa) * fro(A64))
+    else:
+        # Exact scalar error at the eigenvalues (2-norm), times sqrt(n) for the
+        # Frobenius norm, plus rounding of the degree-d evaluation and the solve.
+        bound, size = series_error(method, None, lam, inverse=False)
+        d = 16
+        assert np.all(err <= np.sqrt(n) * bound + 10 * d * n * eps * np.sqrt(n) * size)
+
+
+@given(n=st.integers(2, 10), log_kappa=st.floats(0, 4), seed=seeds,
+       method=st.sampled_from(METHODS))
+def test_symmetric_positive_definite_and_commutes(n, log_kappa, seed, method):
+    A, lam = spd(seed, n, log_kappa, batch=(2,))
+    X = nla.sqrtm(A, method=method)
+    np.testing.assert_array_equal(X, np.swapaxes(X, -1, -2))
+    # Every method is a function of A, hence a polynomial in A: AX = XA up to
+    # rounding of the products, |AX - XA| <= 2 n eps ||A|| ||X|| (plus the
+    # eigh / solve rounding, same order): bound 50 n eps ||A|| ||X||.
+    # MPA's single solve with Q(Z) amplifies rounding by cond(Q) <= 1/Q(1)
+    # (its spectrum lies in [Q(1), 1]): 1/Q(1) = 3855 for the default [8/8].
+    amp = 1 / np.prod(1 - np.array(pade_diagonal_factors(8)[1])) if method == "mpa" else 1
+    comm = fro(A @ X - X @ A)
+    assert np.all(comm <= 50 * n * EPS[np.float64] * amp * fro(A) * fro(X))
+    if method in ("eigh", "newton-schulz"):
+        mu = np.linalg.eigvalsh(X)
+        assert np.all(mu > 0)
+
+
+@given(n=st.integers(1, 8), seed=seeds, method=st.sampled_from(METHODS),
+       logc=st.floats(-3, 3))
+def test_scaling(n, seed, method, logc):
+    A, _ = spd(seed, n, 2.0)
+    c = 10.0**logc
+    X = nla.sqrtm(A, method=method)
+    Xc = nla.sqrtm(c * A, method=method)
+    # Per-matrix normalization makes Z = I - A/||A|| invariant, so the series
+    # and Newton-Schulz differ only by rounding of the scaling (a few eps);
+    # eigh: eigenvalues scale exactly up to backward error n eps.
+    # MPA: the solve amplifies by up to 1/Q(1) (see the commutation test).
+    amp = 1 / np.prod(1 - np.array(pade_diagonal_factors(8)[1])) if method == "mpa" else 1
+    atol = 50 * n * EPS[np.float64] * amp * np.sqrt(c) * fro(X)
+    np.testing.assert_allclose(Xc, np.sqrt(c) * X, rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("inverse", [False, True])
+def test_batch_equals_loop_and_per_matrix_normalization(method, inverse):
+    # Matrices of very different size in one batch: normalization over the
+    # batch would make the small one inaccurate; per matrix it is not.
+    A, _ = spd(3, 6, 2.0, batch=(4,))
+    A[1] *= 1e6
+    A[2] *= 1e-6
+    f = nla.inv_sqrtm if inverse else nla.sqrtm
+    batched = f(A.reshape(2, 2, 6, 6), method=method).reshape(4, 6, 6)
+    for i in range(4):
+        single = f(A[i], method=method)
+        # Same operations per matrix; rounding may differ by BLAS blocking and
+        # (Newton-Schulz) by extra converged iterations: 100 n eps relative.
+        np.testing.assert_allclose(batched[i], single, rtol=0, atol=100 * 6 * EPS[np.float64] * fro(single))
+
+
+def test_agrees_with_scipy():
+    A, _ = spd(11, 10, 3.0, batch=(3,))
+    ref = scipy.linalg.sqrtm(A)
+    for method in ("eigh", "newton-schulz"):
+        X = nla.sqrtm(A, method=method)
+        # Both accurate to ~ sqrt(kappa) n eps relative (Schur method: Higham
+        # 2008, sec. 6.2): 100 n eps sqrt(kappa).
+        assert np.all(fro(X - ref) <= 100 * 10 * EPS[np.float64] * np.sqrt(1e3) * fro(ref))
+
+
+@given(n=st.integers(1, 10), log_kappa=st.floats(0, 5), seed=seeds,
+       method=st.sampled_from(["eigh", "newton-schulz"]))
+def test_inverse_whitens(n, log_kappa, seed, method):
+    A, _ = spd(seed, n, log_kappa, batch=(2,))
+    Y = nla.inv_sqrtm(A, method=method)
+    # Y has relative error ~ n eps times the conditioning; Y A Y - I magnifies
+    # an error dY by ||A|| ||Y|| ~ kappa: bound 10 n eps kappa (measured <= 2).
+    kappa = 10.0**log_kappa
+    res = fro(Y @ A @ Y - np.eye(n))
+    assert np.all(res <= 10 * max(n, 2) * EPS[np.float64] * kappa * np.sqrt(n))
+
+
+@pytest.mark.parametrize("method", ["mpa", "mtp"])
+@pytest.mark.parametrize("degree", [1, 4, (6, 3), 16])
+def test_inverse_series_bound(method, degree):
+    if method == "mtp" and isinstance(degree, tuple):
+        degree = 40
+    A, lam = spd(5, 8, 1.0, batch=(2,))
+    Y = nla.inv_sqrtm(A, method=method, degree=degree)
+    err = fro(Y - ref_sqrt(A, -0.5))
+    bound, size = series_error(method, degree, lam, inverse=True)
+    assert np.all(err <= np.sqrt(8) * bound + 1e-12 * size)
+
+
+def test_series_higher_degree_is_more_accurate():
+    A, _ = spd(2, 8, 2.0)
+    ref = ref_sqrt(A)
+    errs = [fro(nla.sqrtm(A, method="mpa", degree=d) - ref) for d in (2, 4, 8, 16)]
+    assert all(b < a for a, b in zip(errs, errs[1:]))
+    errs = [fro(nla.sqrtm(A, method="mtp", degree=d) - ref) for d in (4, 16, 64, 256)]
+    assert all(b < a for a, b in zip(errs, errs[1:]))
+
+
+def test_pade_matches_taylor():
+    # The [M/N] approximant agrees with the series to order M + N: Q f - P = O(z^{M+N+1}).
+    for power in (0.5, -0.5):
+        for m, k in [(1, 1), (3, 2), (5, 5), (16, 16), (4, 0)]:
+            p, q = pade(power, m, k)
+            c = taylor(power, m + k)
+            prod = np.convolve(q, c)[: m + k + 1]
+            prod[: m + 1] -= p
+            assert np.max(np.abs(prod)) < 1e-12
+    # The factored form has the same zeros and poles as the coefficients.
+    for m in (1, 2, 5, 8, 12):
+        p, q = pade(0.5, m, m)
+        a, b = pade_diagonal_factors(m)
+        z = np.linspace(0, 1, 101)
+        np.testing.assert_allclose(np.prod(1 - np.outer(z, a), axis=1), np.polyval(p[::-1], z), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(np.prod(1 - np.outer(z, b), axis=1), np.polyval(q[::-1], z), rtol=1e-9, atol=1e-12)
+
+
+def test_psd_with_zero_eigenvalues():
+    rng = np.random.default_rng(4)
+    q = random_orthogonal(rng, 6)
+    A = (q * np.array([0, 0, 1, 2, 3, 4.0])) @ q.T
+    A = (A + A.T) / 2
+    X = nla.sqrtm(A)
+    assert fro(X @ X - A) <= 100 * 6 * EPS[np.float64] * fro(A)
+    G = rng.standard_normal((6, 6))
+    dA = nla.sqrtm_vjp(A, G)
+    assert np.all(np.isfinite(dA))
+    # Rule: the (zero, zero) block of V^T dA V is 0; elsewhere X dA + dA X = G.
+    V = q
+    H = V.T @ (X @ dA + dA @ X - G) @ V
+    Hn = V.T @ dA @ V
+    assert np.max(np.abs(Hn[:2, :2])) < 1e-6
+    mask = np.ones((6, 6), bool)
+    mask[:2, :2] = False
+    assert np.max(np.abs(H[mask])) < 1e-6
+    with pytest.raises(ValueError, match="singular"):
+        nla.inv_sqrtm(A)
+
+
+# ---------------------------------------------------------------------------
+# gradients
+
+
+@given(n=st.integers(1, 9), log_kappa=st.floats(0, 4), seed=seeds,
+       method=st.sampled_from(["eigh", "lyapunov"]), inverse=st.booleans())
+def test_vjp_matches_scipy_lyapunov(n, log_kappa, seed, method, inverse):
+    A, _ = spd(seed, n, log_kappa, batch=(2,))
+    G = np.random.default_rng(seed + 1).standard_normal(A.shape)
+    X = ref_sqrt(A)
+    Y = ref_sqrt(A, -0.5)
+    rhs = -Y @ G @ Y if inverse else G
+    ref = np.stack([scipy.linalg.solve_continuous_lyapunov(X[i], rhs[i]) for i in range(2)])
+    fn = nla.inv_sqrtm_vjp if inverse else nla.sqrtm_vjp
+    dA = fn(A, G, method=method)
+    # The Lyapunov operator X (.) + (.) X has condition number
+    # (mu_max)/(mu_min) = sqrt(kappa) on the solution; both solvers are
+    # backward stable to O(n eps): relative error <= 100 n eps sqrt(kappa)
+    # (inverse: the right side -YGY adds a factor sqrt(kappa) more).
+    kappa = 10.0**log_kappa
+    c = np.sqrt(kappa) * (np.sqrt(kappa) if inverse else 1)
+    assert np.all(fro(dA - ref) <= 100 * max(n, 2) * EPS[np.float64] * c * fro(ref))
+
+
+@pytest.mark.parametrize("inverse", [False, True])
+@pytest.mark.parametrize("method", ["eigh", "lyapunov"])
+def test_vjp_finite_differences(inverse, method):
+    A, _ = spd(8, 5, 1.0, batch=(2,))
+    rng = np.random.default_rng(9)
+    G = rng.standard_normal(A.shape)
+    E = rng.standard_normal(A.shape)
+    E = (E + np.swapaxes(E, -1, -2)) / 2
+    f = nla.inv_sqrtm if inverse else nla.sqrtm
+    fn = nla.inv_sqrtm_vjp if inverse else nla.sqrtm_vjp
+    h = 1e-5
+    fd = (np.sum(G * f(A + h * E)) - np.sum(G * f(A - h * E))) / (2 * h)
+    an = np.sum(fn(A, G, method=method) * E)
+    # Central differences: truncation h^2 |f'''| ~ 1e-10 and rounding
+    # eps/h ~ 1e-11 relative (eigenvalues in [0.05, 50]): rtol 1e-7.
+    np.testing.assert_allclose(an, fd, rtol=1e-7)
+
+
+@pytest.mark.parametrize("inverse", [False, True])
+@pytest.mark.parametrize("method", ["eigh", "lyapunov"])
+def test_vjp_finite_at_identity_and_repeated(inverse, method):
+    fn = nla.inv_sqrtm_vjp if inverse else nla.sqrtm_vjp
+    G = np.random.default_rng(0).standard_normal((5, 5))
+    dA = fn(np.eye(5), G, method=method)
+    # At A = I: X = I, so dA = G / 2 (sqrt) and -G / 2 (inverse sqrt).
+    np.testing.assert_allclose(dA, (-G if inverse else G) / 2, atol=1e-14)
+    A, _ = spd(1, 6, 2.0, repeated=True)
+    dA = fn(A, G[:1].repeat(6, 0)[:, :6] if False else np.ones((6, 6)), method=method)
+    assert np.all(np.isfinite(dA))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("inverse", [False, True])
+def test_with_vjp(method, inverse, monkeypatch):
+    A, _ = spd(6, 7, 2.0, batch=(3,))
+    G = np.random.default_rng(1).standard_normal(A.shape)
+    calls = []
+    orig = _sqrtm._eigh_factor
+    monkeypatch.setattr(_sqrtm, "_eigh_factor", lambda *a: calls.append(1) or orig(*a))
+    make = nla.inv_sqrtm_with_vjp if inverse else nla.sqrtm_with_vjp
+    out, vjp = make(A, method=method)
+    np.testing.assert_array_equal(out, (nla.inv_sqrtm if inverse else nla.sqrtm)(A, method=method))
+    n_forward = len(calls)
+    dA = vjp(G)
+    assert len(calls) == n_forward  # the closure reuses the forward's work
+    ref = (nla.inv_sqrtm_vjp if inverse else nla.sqrtm_vjp)(A, G)
+    if method in ("eigh", "newton-schulz"):
+        assert np.all(fro(dA - ref) <= 1e-10 * fro(ref))
+    else:
+        # The sign iteration solves with the approximate X of the series
+        # method: the gradient error is of the order of X's relative error.
+        Xr = ref_sqrt(A, -0.5 if inverse else 0.5)
+        xerr = np.max(fro(out - Xr) / fro(Xr))
+        assert np.all(fro(dA - ref) <= 10 * max(xerr, 1e-12) * fro(ref))
+
+
+def test_vjp_reuses_given_root():
+    A, _ = spd(2, 6, 3.0, batch=(2,))
+    G = np.random.default_rng(3).standard_normal(A.shape)
+    ref = nla.sqrtm_vjp(A, G)
+    for method in ("eigh", "lyapunov"):
+        np.testing.assert_allclose(nla.sqrtm_vjp(A, G, X=nla.sqrtm(A), method=method), ref,
+                                   atol=1e-11 * np.max(fro(ref)))
+    ref = nla.inv_sqrtm_vjp(A, G)
+    for method in ("eigh", "lyapunov"):
+        np.testing.assert_allclose(nla.inv_sqrtm_vjp(A, G, Y=nla.inv_sqrtm(A), method=method),
+                                   ref, atol=1e-9 * np.max(fro(ref)))
+
+
+# ---------------------------------------------------------------------------
+# array API, dtypes, inputs
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_array_api(xp, method):
+    A, _ = spd(0, 5, 1.0, batch=(2,))
+    Ax = xp.asarray(A)
+    X = nla.sqrtm(Ax, method=method)
+    assert_namespace(X, xp)
+    ref = nla.sqrtm(A, method=method)
+    np.testing.assert_allclose(to_numpy(X), ref, atol=1e-12)
+    Y, vjp = nla.inv_sqrtm_with_vjp(Ax, method=method)
+    assert_namespace(Y, xp)
+    G = xp.asarray(np.ones(A.shape))
+    d = vjp(G)
+    assert_namespace(d, xp)
+    for b in ("eigh", "lyapunov"):
+        assert_namespace(nla.sqrtm_vjp(Ax, G, method=b), xp)
+
+
+def test_float32_and_ints():
+    A, _ = spd(0, 6, 2.0, dtype=np.float32)
+    for m in METHODS:
+        assert nla.sqrtm(A, method=m).dtype == np.float32
+        X, vjp = nla.sqrtm_with_vjp(A, method=m)
+        assert vjp(np.ones((6, 6), np.float32)).dtype == np.float32
+    assert nla.sqrtm(np.array([[4, 0], [0, 9]])).dtype == np.float64
+
+
+def test_inputs_not_modified_readonly_noncontiguous():
+    A, _ = spd(0, 6, 2.0, batch=(2,))
+    big = np.zeros((2, 12, 12))
+    big[:, ::2, ::2] = A
+    view = big[:, ::2, ::2]
+    view.flags.writeable = False
+    copy = view.copy()
+    for m in METHODS:
+        X, vjp = nla.sqrtm_with_vjp(view, method=m)
+        vjp(view)
+    np.testing.assert_array_equal(view, copy)
+
+
+def test_bad_input():
+    A, _ = spd(0, 4, 1.0)
+    with pytest.raises(ValueError, match="at least 2"):
+        nla.sqrtm(np.ones(3))
+    with pytest.raises(ValueError, match="square"):
+        nla.sqrtm(np.ones((3, 4)))
+    with pytest.raises(ValueError, match="empty"):
+        nla.sqrtm(np.ones((0, 0)))
+    bad = A.copy()
+    bad[0, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        nla.sqrtm(bad)
+    nonsym = A.copy()
+    nonsym[0, 1] += 1e-3
+    with pytest.raises(ValueError, match="symmetric"):
+        nla.sqrtm(nonsym)
+    nla.sqrtm(nonsym, sym_rtol=1e-2)  # documented tolerance
+    # float32 rounding asymmetry passes the default tolerance
+    nearly = A + 1e-10 * np.triu(np.ones((4, 4)), 1)
+    nla.sqrtm(nearly)
+    indef = np.diag([1.0, 2.0, -1.0, 3.0])
+    for m in METHODS:
+        with pytest.raises(ValueError, match="positive semidefinite|not positive"):
+            nla.sqrtm(indef, method=m)
+    rng = np.random.default_rng(0)
+    q = random_orthogonal(rng, 4)
+    hidden = (q * np.array([1.0, 2.0, -0.5, 3.0])) @ q.T  # positive diagonal, indefinite
+    hidden = (hidden + hidden.T) / 2
+    for m in METHODS:
+        with pytest.raises(ValueError, match="positive semidefinite|not positive"):
+            nla.sqrtm(hidden, method=m)
+    with pytest.raises(ValueError, match="method"):
+        nla.sqrtm(A, method="svd")
+    with pytest.raises(ValueError, match="degree"):
+        nla.sqrtm(A, method="mpa", degree=40)
+    with pytest.raises(TypeError, match="degree"):
+        nla.sqrtm(A, method="mtp", degree=2.5)
+    with pytest.raises(ValueError, match="G must have the shape"):
+        nla.sqrtm_vjp(A, np.ones((3, 3)))
+    with pytest.raises(ValueError, match="method"):
+        nla.sqrtm_vjp(A, A, method="mpa")
+    with pytest.raises(ValueError, match="backward"):
+        nla.sqrtm_with_vjp(A, backward="svd")
+    with pytest.raises(TypeError):
+        nla.sqrtm(np.array([["a"]]))
+    with pytest.raises(ValueError, match="max_iter"):
+        nla.sqrtm(A, method="newton-schulz", max_iter=0)
+    with pytest.raises(ValueError, match="X must have the shape"):
+        nla.sqrtm_vjp(A, A, X=np.eye(3))
