@@ -1,0 +1,123 @@
+"""Private helpers shared by the low-rank family: input checks and products."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+from .._dispatch import array_namespace, is_sparse, linalg_module, matmul
+from .._validate import check_array, check_rank
+
+__all__ = [
+    "check_matrix",
+    "check_target_rank",
+    "is_operator",
+    "apply",
+    "apply_t",
+    "normalize_columns",
+    "orth",
+    "sign_fix",
+    "host",
+]
+
+
+def is_operator(A):
+    """True for a :class:`scipy.sparse.linalg.LinearOperator`."""
+    return isinstance(A, LinearOperator)
+
+
+def check_matrix(A, name="A", *, allow_operator=False, check_finite=True):
+    """Validate a 2-D dense, sparse (or LinearOperator) argument.
+
+    Returns ``(A, xp)``. Integer input is promoted to float64; complex input is
+    rejected.
+    """
+    if is_operator(A):
+        if not allow_operator:
+            raise TypeError(
+                f"{name} must be a dense or scipy.sparse matrix; "
+                "a LinearOperator is not supported here"
+            )
+        if len(A.shape) != 2 or 0 in A.shape:
+            raise ValueError(f"{name} must be a non-empty 2-D operator, got shape {A.shape}")
+        dt = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+        if dt.kind not in "biuf":
+            raise TypeError(f"{name} must have a real dtype, got {dt}")
+        return A, array_namespace(np.empty(0))
+    A = check_array(A, name, ndim=2, allow_sparse=True, check_finite=check_finite)
+    xp = array_namespace(A)
+    return A, xp
+
+
+def check_target_rank(k, A, name="k"):
+    """``1 <= k <= min(A.shape)``."""
+    return check_rank(k, name, min(A.shape))
+
+
+def work_dtype(A, xp):
+    """float32 for float32 input, else float64 (NumPy dtype for host draws)."""
+    if A.dtype is None:
+        return np.dtype(np.float64)
+    if hasattr(A, "__array_namespace__") and not isinstance(A, np.ndarray):
+        return np.dtype(np.float32) if A.dtype == xp.float32 else np.dtype(np.float64)
+    dt = np.dtype(A.dtype)
+    return np.dtype(np.float32) if dt == np.float32 else np.dtype(np.float64)
+
+
+def apply(A, X):
+    """``A @ X`` for dense, sparse or LinearOperator `A` and dense `X`."""
+    if is_operator(A):
+        return np.asarray(A.matmat(X))
+    return matmul(A, X)
+
+
+def apply_t(A, Y):
+    """``A.T @ Y`` for dense, sparse or LinearOperator `A` and dense `Y`."""
+    if is_operator(A):
+        return np.asarray(A.rmatmat(Y))
+    if is_sparse(A):
+        return matmul(A.T, Y)
+    return A.T @ Y
+
+
+def orth(Y, xp):
+    """Orthonormal basis of the columns of `Y` (thin QR)."""
+    Q, _ = xp.linalg.qr(Y)
+    return Q
+
+
+def normalize_columns(Y, xp):
+    """A well-conditioned basis of range(Y) for power iterations.
+
+    The unit lower-triangular LU factor (``scipy.linalg.lu`` with
+    ``permute_l=True``) where the backend has LU, else a thin QR.
+    """
+    mod = linalg_module(xp)
+    if mod is not None and hasattr(mod, "lu"):
+        L, _ = mod.lu(Y, permute_l=True, check_finite=False)
+        return L
+    return orth(Y, xp)
+
+
+def sign_fix(U, Vt, xp):
+    """Flip signs so the largest-magnitude entry of each column of U is positive."""
+    idx = xp.argmax(xp.abs(U), axis=0)
+    cols = xp.arange(U.shape[1])
+    if hasattr(xp, "take_along_axis"):
+        picked = xp.take_along_axis(U, xp.reshape(idx, (1, -1)), axis=0)[0, :]
+    else:  # pragma: no cover - older namespaces
+        picked = xp.stack([U[int(i), int(j)] for i, j in zip(idx, cols)])
+    sgn = xp.where(picked < 0, -xp.ones_like(picked), xp.ones_like(picked))
+    return U * sgn, Vt * xp.reshape(sgn, (-1, 1))
+
+
+def host(x):
+    """A NumPy copy (or view) of a small array from any namespace."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "get"):  # pragma: no cover - cupy
+        return x.get()
+    try:
+        return np.asarray(x)
+    except Exception:  # array_api_strict refuses implicit conversion
+        return np.from_dlpack(x)

@@ -1,0 +1,264 @@
+"""CUR decompositions: literal columns and rows of A with a small core."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from .. import sketch as _sketch
+from .._dispatch import is_sparse, matmul
+from .._random import check_rng
+from .._validate import check_array, check_int, check_option
+from ._common import check_matrix, check_target_rank, host, work_dtype
+from ._deim import deim_kernel
+from ._rsvd import rsvd
+
+__all__ = ["CUR", "cur"]
+
+_METHODS = ("deim", "qr", "leverage", "uniform")
+_CORES = ("projection", "cross")
+
+
+class CUR(NamedTuple):
+    """A CUR decomposition ``A ~ C @ U @ R``.
+
+    Attributes
+    ----------
+    C : (m, c) array or sparse matrix
+        The columns ``A[:, col_idx]`` (sparse when `A` is sparse).
+    U : (c, r) array
+        The core.
+    R : (r, n) array or sparse matrix
+        The rows ``A[row_idx, :]`` (sparse when `A` is sparse).
+    col_idx : (c,) int64 array
+        Selected column indices, in selection order.
+    row_idx : (r,) int64 array
+        Selected row indices, in selection order.
+    """
+
+    C: object
+    U: object
+    R: object
+    col_idx: object
+    row_idx: object
+
+    def to_dense(self):
+        """The approximation ``C @ U @ R`` as a dense array."""
+        return matmul(matmul(self.C, self.U), self.R)
+
+
+def _take(A, idx, axis, xp):
+    if is_sparse(A):
+        if axis == 1:
+            return A.tocsc()[:, idx]
+        return A.tocsr()[idx, :]
+    return xp.take(A, xp.asarray(idx), axis=axis)
+
+
+def _scaled_columns(A, w, xp):
+    """``A diag(w)`` without modifying `A` (sparse stays sparse)."""
+    if w is None:
+        return A
+    if is_sparse(A):
+        return A @ sp.diags(w)
+    return A * xp.asarray(w, dtype=A.dtype)
+
+
+def _sample(rng, p, c):
+    """`c` distinct indices drawn sequentially with probabilities ``p``.
+
+    Efraimidis-Spirakis keys ``log(u) / p``: the `c` largest keys have the law
+    of successive sampling without replacement. Zero-probability indices come
+    last, in uniformly random order.
+    """
+    u = rng.random(p.shape[0])
+    with np.errstate(divide="ignore"):
+        keys = np.where(p > 0, np.log(u) / np.where(p > 0, p, 1.0), -np.inf)
+    order = np.lexsort((u, keys))
+    return np.ascontiguousarray(order[::-1][:c], dtype=np.int64)
+
+
+def _cpqr_pivots(M, c):
+    """First `c` pivots of a column-pivoted QR of the (host) matrix `M`."""
+    _, piv = scipy.linalg.qr(M, mode="r", pivoting=True, check_finite=False)
+    return np.ascontiguousarray(piv[:c], dtype=np.int64)
+
+
+def _dense_host(X):
+    if is_sparse(X):
+        return X.toarray()
+    return host(X)
+
+
+def _pinv(X, xp, rtol):
+    return xp.linalg.pinv(X, rtol=rtol)
+
+
+def cur(
+    A,
+    k,
+    *,
+    method="deim",
+    core="projection",
+    oversample=0,
+    weights=None,
+    n_iter="auto",
+    rng=None,
+    check_finite=True,
+    engine=None,
+):
+    """CUR decomposition ``A ~ C U R`` from actual columns and rows of `A`.
+
+    ``c = min(k + oversample, min(m, n))`` columns ``C = A[:, col_idx]`` and as
+    many rows ``R = A[row_idx, :]`` are selected, then a core `U` is formed.
+
+    Parameters
+    ----------
+    A : (m, n) array or scipy.sparse matrix
+        The matrix. For sparse `A`, `C` and `R` are sparse too.
+    k : int
+        Target rank, ``1 <= k <= min(m, n)``.
+    method : {"deim", "qr", "leverage", "uniform"}, default "deim"
+        Index selection:
+
+        * ``"deim"``: DEIM on approximate singular vectors (from :func:`rsvd`
+          of rank ``c``), rows from ``U`` and columns from ``V``.
+        * ``"qr"``: column-pivoted QR of a sketch ``S A`` (SRHT for dense,
+          sparse sign for sparse `A`, ``2c`` rows) for the columns, then of
+          ``C^T`` for the rows.
+        * ``"leverage"``: sampling without replacement with probabilities
+          proportional to the rank-`k` leverage scores (from :func:`rsvd`).
+        * ``"uniform"``: uniform sampling without replacement.
+    core : {"projection", "cross"}, default "projection"
+        ``"projection"``: ``U = C^+ A R^+``, the best core for the chosen
+        ``C`` and ``R`` (one more pass over `A`). ``"cross"``: ``U =
+        A[row_idx, col_idx]^+``, which needs only the selected entries.
+        Both pseudoinverses cut singular values below ``eps * max(m, n)``
+        relative to the largest.
+    oversample : int, default 0
+        Extra columns and rows beyond `k`.
+    weights : (n,) array_like, optional
+        Non-negative column weights that bias the selection: it runs on ``A
+        diag(weights)`` (for ``"uniform"`` the column probabilities are
+        proportional to `weights`). ``C``, ``U`` and ``R`` are always taken from
+        the unweighted `A`. For example the magnitude-times-activation score
+        of CURing: ``weights = norm(X, axis=0)`` for input activations ``X``.
+    n_iter : int or "auto", default "auto"
+        Power iterations of the randomized SVD used by ``"deim"`` and
+        ``"leverage"``.
+    rng : None, int or numpy.random.Generator
+        Randomness (SPEC 7).
+    check_finite : bool, default True
+        Reject NaN and Inf.
+    engine : {None, "numpy", "numba"}, optional
+        Engine of the DEIM kernel (default: the configured engine).
+
+    Returns
+    -------
+    CUR
+        ``CUR(C, U, R, col_idx, row_idx)``; ``to_dense()`` forms ``C U R``.
+
+    Notes
+    -----
+    When ``rank(A) <= c`` the DEIM, QR and leverage selections (and uniform
+    selection whenever ``A[row_idx, col_idx]`` has the rank of `A`) recover
+    `A` exactly with either core. For DEIM, ``||A - C U R||_2 <= (eta_p +
+    eta_q) sigma_{k+1}`` with the projection core, where ``eta_p, eta_q`` are
+    the norms of the inverses of the selected rows of the singular vectors
+    (Sorensen and Embree). Index selection runs on the host on thin matrices
+    (``c`` columns or rows); the products with `A` stay in its array library.
+
+    See Also
+    --------
+    rsvd : randomized SVD.
+    nystrom : generalized Nystrom approximation.
+    pinv_cr : pseudoinverse of a product ``C R``.
+
+    References
+    ----------
+    D. C. Sorensen, M. Embree, "A DEIM induced CUR factorization", SIAM J. Sci.
+    Comput. 38(3), 2016. M. W. Mahoney, P. Drineas, "CUR matrix decompositions
+    for improved data analysis", PNAS 106(3), 2009. P. Y. Chen et al.,
+    "CURing large models: compression via CUR decomposition", 2025.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import nla
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((40, 3)) @ rng.standard_normal((3, 30))
+    >>> f = nla.cur(A, 3, rng=0)
+    >>> f.C.shape, f.U.shape, f.R.shape
+    ((40, 3), (3, 3), (3, 30))
+    >>> bool(np.array_equal(f.C, A[:, f.col_idx]))
+    True
+    >>> bool(np.allclose(f.to_dense(), A))
+    True
+    """
+    A, xp = check_matrix(A, check_finite=check_finite)
+    k = check_target_rank(k, A)
+    method = check_option(method, "method", _METHODS)
+    core = check_option(core, "core", _CORES)
+    oversample = check_int(oversample, "oversample", low=0)
+    m, n = A.shape
+    if weights is not None:
+        weights = host(check_array(weights, "weights", ndim=1))
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape[0] != n:
+            raise ValueError(
+                f"weights must have length A.shape[1] = {n}, got {weights.shape[0]}"
+            )
+        if np.any(weights < 0) or not np.any(weights > 0):
+            raise ValueError("weights must be non-negative and not all zero")
+    rng = check_rng(rng)
+    dt = work_dtype(A, xp)
+    c = min(k + oversample, min(m, n))
+    Aw = _scaled_columns(A, weights, xp)
+
+    if method == "deim":
+        U, _, Vt = rsvd(Aw, c, n_iter=n_iter, rng=rng, check_finite=False)
+        col_idx = deim_kernel(np, host(Vt).T, engine=engine)
+        row_idx = deim_kernel(np, host(U), engine=engine)
+    elif method == "qr":
+        kind = "sparse_sign" if is_sparse(A) else "srht"
+        ell = min(m, 2 * c)
+        if kind == "srht":
+            S = _sketch.srht(m, ell, rng=rng, dtype=dt)
+        else:
+            S = _sketch.sparse_sign(m, ell, nnz_per_column=min(8, ell), rng=rng, dtype=dt)
+        Y = S.apply(Aw)  # (ell, n)
+        col_idx = _cpqr_pivots(host(Y), c)
+        Cw = _dense_host(_take(A, col_idx, 1, xp))
+        row_idx = _cpqr_pivots(Cw.T, c)
+    elif method == "leverage":
+        U, _, Vt = rsvd(Aw, k, n_iter=n_iter, rng=rng, check_finite=False)
+        pc = np.sum(host(Vt).astype(np.float64) ** 2, axis=0)
+        pr = np.sum(host(U).astype(np.float64) ** 2, axis=1)
+        col_idx = _sample(rng, pc / pc.sum(), c)
+        row_idx = _sample(rng, pr / pr.sum(), c)
+    else:
+        pc = np.full(n, 1.0 / n) if weights is None else weights / weights.sum()
+        col_idx = _sample(rng, pc, c)
+        row_idx = _sample(rng, np.full(m, 1.0 / m), c)
+
+    C = _take(A, col_idx, 1, xp)
+    R = _take(A, row_idx, 0, xp)
+    rtol = float(np.finfo(dt).eps) * max(m, n)
+    if core == "cross":
+        if is_sparse(A):
+            W = xp.asarray(R.tocsc()[:, col_idx].toarray())
+        else:
+            W = xp.take(R, xp.asarray(col_idx), axis=1)
+        Ucore = _pinv(W, xp, rtol)
+    else:
+        Cd = xp.asarray(C.toarray()) if is_sparse(C) else C
+        Rd = xp.asarray(R.toarray()) if is_sparse(R) else R
+        X = matmul(A, _pinv(Rd, xp, rtol))
+        Ucore = _pinv(Cd, xp, rtol) @ X
+    if Ucore.dtype != (xp.float32 if dt == np.float32 else xp.float64):
+        Ucore = xp.astype(Ucore, xp.float32 if dt == np.float32 else xp.float64)
+    return CUR(C, Ucore, R, col_idx, row_idx)
