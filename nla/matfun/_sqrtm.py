@@ -200,6 +200,36 @@ def _poly(xp, coefs, pw, I):
     return acc
 
 
+def _paterson_stockmeyer(xp, coefs, Z, I):
+    """sum_k coefs[k] Z^k with about 2 sqrt(d) products instead of d.
+
+    With s = ceil(sqrt(d + 1)): p(Z) = sum_j B_j (Z^s)^j, B_j = sum_{i<s}
+    c_{js+i} Z^i, evaluated by Horner's rule in Z^s (Paterson and Stockmeyer
+    1973). The Taylor coefficients of (1 - z)**(+-1/2) are at most 1 in
+    absolute value and Z has its spectrum in [0, 1), so no cancellation.
+    """
+    d = len(coefs) - 1
+    s = max(1, math.isqrt(d) + (0 if math.isqrt(d) ** 2 == d else 1))
+    pw = _powers(xp, Z, s)
+    pw[0] = I
+
+    def block(j):
+        acc = None
+        for i in range(s):
+            k = j * s + i
+            if k > d:
+                break
+            term = coefs[k] * pw[i]
+            acc = term if acc is None else acc + term
+        return acc
+
+    r = d // s
+    acc = block(r)
+    for j in range(r - 1, -1, -1):
+        acc = xp.matmul(acc, pw[s]) + block(j)
+    return acc
+
+
 def _series_forward(xp, A, method, deg, inverse):
     """MPA / MTP on Z = I - A/||A||_F. Returns X (or Y)."""
     if method == "mpa" and A.dtype == xp.float32 and max(deg) > 8:
@@ -216,7 +246,7 @@ def _series_forward(xp, A, method, deg, inverse):
     power = -0.5 if inverse else 0.5
     if method == "mtp":
         coefs = tuple(float(v) for v in taylor(power, deg))
-        S = _poly(xp, coefs, _powers(xp, Z, deg), I)
+        S = _paterson_stockmeyer(xp, coefs, Z, I)
     else:
         m, k = deg
         if m == k:
