@@ -82,10 +82,7 @@ def _prepare(A, name, *, check_finite, sym_rtol):
 def _check_diag(xp, A, name, c):
     """Necessary condition for PSD: no clearly negative diagonal entry."""
     n = A.shape[-1]
-    d = xp.stack([A[..., i, i] for i in range(n)], axis=-1) if n <= 8 else None
-    if d is None:
-        I = _eye(xp, n, A.dtype)
-        d = xp.sum(A * I, axis=-1)
+    d = xp.sum(A * _eye(xp, n, A.dtype), axis=-1)  # the diagonals, generically
     tol = 100 * n * _eps(xp, A.dtype)
     if bool(xp.any(d < -tol * c[..., 0])):
         raise ValueError(f"{name} is not positive semidefinite: it has a negative diagonal entry")
@@ -285,6 +282,7 @@ def _newton_schulz(xp, A, tol, max_iter, name):
     Zm = xp.broadcast_to(I, A.shape)
     prev = math.inf
     it = 0
+    converged = False
     for it in range(1, max_iter + 1):
         ZY = xp.matmul(Zm, Ym)
         R = I - ZY
@@ -296,6 +294,7 @@ def _newton_schulz(xp, A, tol, max_iter, name):
             )
         if r <= tol or (r < 1e-2 and r >= prev):
             it -= 1
+            converged = True
             break
         prev = r
         T = I + R / 2  # (3I - Z Y) / 2
@@ -304,7 +303,14 @@ def _newton_schulz(xp, A, tol, max_iter, name):
         if r * r <= tol:
             # Quadratic convergence: this update brought the residual to
             # about r**2 <= tol; checking it would cost another product.
+            converged = True
             break
+    if not converged and tol > 0:
+        raise ValueError(
+            f"Newton-Schulz did not converge in max_iter={max_iter} iterations "
+            f"(residual {prev:.3g}); {name} is singular or too ill-conditioned for "
+            "this method: use method='eigh', or a larger max_iter / tol"
+        )
     sc = xp.sqrt(c)
     X = Ym * sc
     Y = Zm / sc
@@ -366,7 +372,7 @@ def _dk(xp, V, mu, G, inverse):
     return xp.matmul(xp.matmul(V, H), Vt)
 
 
-def _sign_lyapunov(xp, X, G, tol, max_iter):
+def _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=False):
     """Solve X W + W X = G by the Newton-Schulz sign iteration, per matrix.
 
     sign([[B, C], [0, -B]]) = [[I, W'], [0, -I]] with B W' + W' B = 2 C. With
@@ -383,22 +389,30 @@ def _sign_lyapunov(xp, X, G, tol, max_iter):
     B = X / s
     C = G / s
     prev = math.inf
-    it = 0
-    for it in range(1, max_iter + 1):
+    converged = False
+    for _ in range(max_iter):
         B2 = xp.matmul(B, B)
         R = I - B2
         r = float(xp.max(_fro(xp, R)))
         if not math.isfinite(r):
             raise ValueError("the sign iteration produced NaN/Inf; X is not positive definite")
         if r <= tol or (r < 1e-2 and r >= prev):
+            converged = True
             break
         prev = r
         BC = xp.matmul(B, C)
         T = 2 * I + R  # 3I - B^2
         C = (xp.matmul(BC, B) - xp.matmul(B, BC) + xp.matmul(C, T)) / 2
         if r * r <= tol:
+            converged = True
             break  # quadratic convergence: this update reached ~r**2 <= tol
         B = xp.matmul(B, T) / 2
+    if not converged and not allow_unconverged:
+        raise ValueError(
+            f"the sign iteration did not converge in max_iter={max_iter} iterations "
+            f"(residual {prev:.3g}); A is singular or too ill-conditioned for "
+            "method='lyapunov': use method='eigh', or a larger max_iter / tol"
+        )
     return C / 2
 
 
@@ -434,7 +448,7 @@ def _backward(xp, A, G, state, *, backward, tol, max_iter, inverse, name):
     if inverse:
         # d(Y) = -Y dX Y, so <G, dY> = <-Y G Y, dX> (Y symmetric).
         G = -xp.matmul(xp.matmul(Y, G), Y)
-    return _sign_lyapunov(xp, X, G, tol, max_iter)
+    return _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=(tol == 0))
 
 
 def _check_G(xp, A, G):
@@ -482,9 +496,13 @@ def sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_finite
     tol : float, optional
         ``"newton-schulz"`` stopping tolerance on the residual (default
         ``10 sqrt(n) eps``); the iteration also stops when the residual stops
-        decreasing at its rounding floor.
+        decreasing at its rounding floor. ``tol=0`` runs exactly `max_iter`
+        iterations (a fixed count, as in the paper) without the convergence
+        error.
     max_iter : int, default 100
-        ``"newton-schulz"`` iteration limit.
+        ``"newton-schulz"`` iteration limit; not converging within it raises
+        ValueError (this happens for singular or extremely ill-conditioned
+        matrices).
     check_finite : bool, default True
         Reject NaN and Inf.
     sym_rtol : float, optional
@@ -568,9 +586,13 @@ def inv_sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_fi
     tol : float, optional
         ``"newton-schulz"`` stopping tolerance on the residual (default
         ``10 sqrt(n) eps``); the iteration also stops when the residual stops
-        decreasing at its rounding floor.
+        decreasing at its rounding floor. ``tol=0`` runs exactly `max_iter`
+        iterations (a fixed count, as in the paper) without the convergence
+        error.
     max_iter : int, default 100
-        ``"newton-schulz"`` iteration limit.
+        ``"newton-schulz"`` iteration limit; not converging within it raises
+        ValueError (this happens for singular or extremely ill-conditioned
+        matrices).
     check_finite : bool, default True
         Reject NaN and Inf.
     sym_rtol : float, optional
@@ -666,9 +688,11 @@ def sqrtm_with_vjp(A, *, method="eigh", backward=None, degree=None, tol=None, ma
         ``"lyapunov"`` (default otherwise): the Newton-Schulz sign iteration
         with the forward's ``X``, matmul only.
     backward_tol : float, optional
-        Sign iteration tolerance on ``||I - B_k^2||_F`` (default ``10 sqrt(n) eps``).
+        Sign iteration tolerance on ``||I - B_k^2||_F`` (default
+        ``10 sqrt(n) eps``); 0 runs exactly `backward_max_iter` iterations.
     backward_max_iter : int, default 100
-        Sign iteration limit.
+        Sign iteration limit; not converging within it raises ValueError
+        unless ``backward_tol=0``.
     method, degree, tol, max_iter, check_finite, sym_rtol
         As in :func:`sqrtm`.
 
@@ -768,10 +792,7 @@ def _vjp_given(A, G, given, *, method, tol, max_iter, check_finite, sym_rtol, in
                 state.update(V=V, mu=1 / lam)
         else:
             state["X"] = given
-    elif method == "eigh":
-        pass
-    tol_ = tol
-    return _backward(xp, As, G, state, backward=method, tol=tol_, max_iter=max_iter,
+    return _backward(xp, As, G, state, backward=method, tol=tol, max_iter=max_iter,
                      inverse=inverse, name="A")
 
 
@@ -800,9 +821,12 @@ def sqrtm_vjp(A, G, *, X=None, method="eigh", tol=None, max_iter=100, check_fini
         Newton-Schulz sign iteration on ``[[B, C], [0, -B]]``, per-matrix
         normalized, run to `tol` (matmul only). Needs positive definite `A`.
     tol : float, optional
-        ``"lyapunov"`` tolerance on ``||I - B_k^2||_F`` (default ``10 sqrt(n) eps``).
+        ``"lyapunov"`` tolerance on ``||I - B_k^2||_F`` (default
+        ``10 sqrt(n) eps``); ``tol=0`` runs exactly `max_iter` iterations
+        (a fixed count) without the convergence error.
     max_iter : int, default 100
-        ``"lyapunov"`` iteration limit.
+        ``"lyapunov"`` iteration limit; not converging within it raises
+        ValueError unless ``tol=0``.
     check_finite, sym_rtol
         As in :func:`sqrtm`.
 

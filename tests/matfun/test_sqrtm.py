@@ -432,3 +432,20 @@ def test_bad_input():
         nla.sqrtm(A, method="newton-schulz", max_iter=0)
     with pytest.raises(ValueError, match="X must have the shape"):
         nla.sqrtm_vjp(A, A, X=np.eye(3))
+
+
+def test_iterations_report_non_convergence():
+    # Singular PSD: the zero eigenvalue never converges in the iterations.
+    A = np.diag([0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="did not converge"):
+        nla.sqrtm(A, method="newton-schulz")
+    with pytest.raises(ValueError, match="did not converge"):
+        nla.sqrtm_vjp(A, np.eye(3), X=nla.sqrtm(A), method="lyapunov")
+    # A fixed count (tol=0) is allowed and returns the iterate.
+    B, _ = spd(0, 6, 4.0)
+    X = nla.sqrtm(B, method="newton-schulz", tol=0, max_iter=3)
+    assert np.all(np.isfinite(X))
+    X, vjp = nla.sqrtm_with_vjp(B, method="mpa", backward_tol=0, backward_max_iter=8)
+    assert np.all(np.isfinite(vjp(np.eye(6))))
+    with pytest.raises(ValueError, match="did not converge"):
+        nla.sqrtm_with_vjp(B, method="mpa", backward_max_iter=8)[1](np.eye(6))
