@@ -331,16 +331,31 @@ def _forward(A, name, *, method, degree, tol, max_iter, check_finite, sym_rtol, 
         out = _from_eig(xp, V, f)
         state.update(V=V, mu=mu)
         return xp, A, out, state
-    c = _normalizer(xp, A)
-    _check_diag(xp, A, name, c)
     if method in ("mpa", "mtp"):
         deg = _degree(method, degree)
-        _check_psd_cholesky(xp, A, name, c)
-        out = _series_forward(xp, A, method, deg, inverse)
+    else:
+        tol = _tol(xp, A.dtype, n, tol)
+        max_iter = check_int(max_iter, "max_iter", low=1)
+    c = _normalizer(xp, A)
+    _check_diag(xp, A, name, c)
+    # Zero matrices (square root 0) would sit at z = 1, where the series are
+    # inexact and the iteration cannot converge: compute with I, then zero them.
+    zero = _fro(xp, A) == 0
+    Aw = A
+    if bool(xp.any(zero)):
+        if inverse:
+            raise ValueError(f"{name} is singular (a zero matrix): inv_sqrtm needs positive definite input")
+        Aw = xp.where(zero, _eye(xp, n, A.dtype), A)
+        c = _normalizer(xp, Aw)
+    if method in ("mpa", "mtp"):
+        _check_psd_cholesky(xp, Aw, name, c)
+        out = _series_forward(xp, Aw, method, deg, inverse)
+        if Aw is not A:
+            out = xp.where(zero, xp.zeros_like(out), out)
         return xp, A, out, state
-    tol = _tol(xp, A.dtype, n, tol)
-    max_iter = check_int(max_iter, "max_iter", low=1)
-    X, Y, _ = _newton_schulz(xp, A, tol, max_iter, name)
+    X, Y, _ = _newton_schulz(xp, Aw, tol, max_iter, name)
+    if Aw is not A:
+        X = xp.where(zero, xp.zeros_like(X), X)
     state.update(X=X, Y=Y)
     return xp, A, (Y if inverse else X), state
 

@@ -449,3 +449,14 @@ def test_iterations_report_non_convergence():
     assert np.all(np.isfinite(vjp(np.eye(6))))
     with pytest.raises(ValueError, match="did not converge"):
         nla.sqrtm_with_vjp(B, method="mpa", backward_max_iter=8)[1](np.eye(6))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_zero_matrix_in_batch(method):
+    A, _ = spd(1, 4, 1.0, batch=(2,))
+    A[1] = 0
+    X = nla.sqrtm(A, method=method)
+    np.testing.assert_array_equal(X[1], 0)
+    np.testing.assert_array_equal(X[0], nla.sqrtm(A[0], method=method))
+    with pytest.raises(ValueError, match="singular"):
+        nla.inv_sqrtm(A, method=method)
