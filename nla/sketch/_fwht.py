@@ -58,6 +58,7 @@ def _build_all():
     # in SIMD registers with the signs of ``D`` fused in, then radix-8
     # passes with the 1/sqrt(d) scaling fused into the last one. Rows run in
     # parallel.
+    from . import _hadamard_kernels as _hk
     from ._hadamard_kernels import row_transform as _row
 
     @nb.njit(cache=True, nogil=True, parallel=True)
@@ -98,16 +99,26 @@ def _build_all():
     def fwht_numba(x, signs=None, check_finite=False):
         """Numba FWHT of the rows of x; with ``check_finite`` also returns
         whether every output is finite (a fused, nearly free check)."""
-        x = np.ascontiguousarray(x)
-        out = np.empty_like(x)
         if signs is None:
             sg = np.ones(1, dtype=x.dtype)
             use = False
         else:
             sg = np.ascontiguousarray(signs, dtype=x.dtype)
             use = True
-        bad = np.zeros(x.shape[0] if check_finite else 1, dtype=np.bool_)
-        _fwht_rows(x, sg, use, out, check_finite, bad)
+        if x.shape[0] >= 8 and not x.flags.c_contiguous and x.T.flags.c_contiguous:
+            # rows of x are the columns of a C-ordered array (a transform
+            # along axis 0): column panels, no transposed copy of x
+            xt = x.T
+            out = np.empty_like(xt)
+            npan = (xt.shape[1] + _hk.PANEL - 1) // _hk.PANEL
+            bad = np.zeros(npan if check_finite else 1, dtype=np.bool_)
+            _hk.fwht_cols(xt, sg, use, out, check_finite, bad)
+            out = out.T
+        else:
+            x = np.ascontiguousarray(x)
+            out = np.empty_like(x)
+            bad = np.zeros(x.shape[0] if check_finite else 1, dtype=np.bool_)
+            _fwht_rows(x, sg, use, out, check_finite, bad)
         if check_finite:
             return out, not bool(bad.any())
         return out
@@ -188,7 +199,23 @@ def _build_all():
         nchunks = max(1, min((x.shape[0] + 3) // 4, 8 * nb.get_num_threads()))
         return _sketch_rows(x, sg, d_pad, indptr, indices, data.astype(x.dtype), out, nchunks)
 
-    return {"fwht": fwht_numba, "sketch_rows": sketch_rows_numba}
+    def sketch_cols_numba(x, signs, d_pad, indptr, indices, data):
+        """``P H D pad(x)`` along axis 0 of a (d, n) x, by column panels."""
+        x = np.asarray(x)
+        k = indptr.shape[0] - 1
+        out = np.empty((k, x.shape[1]), dtype=x.dtype)
+        if x.shape[1] == 0:
+            return out
+        sg = np.ascontiguousarray(signs, dtype=x.dtype)
+        return _hk.sketch_cols(
+            np.ascontiguousarray(x), sg, d_pad, indptr, indices, data.astype(x.dtype), out
+        )
+
+    return {
+        "fwht": fwht_numba,
+        "sketch_rows": sketch_rows_numba,
+        "sketch_cols": sketch_cols_numba,
+    }
 
 
 _BUILT = {}
@@ -208,6 +235,15 @@ def _build_sketch_rows():
     return _built("sketch_rows")
 
 
+def _build_sketch_cols():
+    return _built("sketch_cols")
+
+
+def _sketch_cols_reference(x, signs, d_pad, indptr, indices, data):
+    """Reference for the column-panel kernel: ``P H D pad(x)`` along axis 0."""
+    return _sketch_rows_reference(x.T, signs, d_pad, indptr, indices, data).T
+
+
 def _sketch_rows_reference(x, signs, d_pad, indptr, indices, data):
     """Reference for the fused kernel: pad, ``H D``, then the CSR product."""
     import numpy as np
@@ -225,4 +261,8 @@ fwht_kernel = Kernel("sketch.fwht", _fwht_reference, numba=_build_numba, cupy=_f
 #: NumPy-only kernel ``P H D x`` for the rows of x, used by SRHT and FJLT
 sketch_rows_kernel = Kernel(
     "sketch.hadamard_sketch_rows", _sketch_rows_reference, numba=_build_sketch_rows
+)
+#: NumPy-only kernel ``P H D x`` along axis 0 of a C-ordered (d, n) x
+sketch_cols_kernel = Kernel(
+    "sketch.hadamard_sketch_cols", _sketch_cols_reference, numba=_build_sketch_cols
 )

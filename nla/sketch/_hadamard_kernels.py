@@ -26,6 +26,7 @@ butterfly's. Complex rows use a scalar form of the same blocks.
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
@@ -346,3 +347,117 @@ def row_transform(src, row, sg, use_signs, sc):
         else:
             _pass8(row, h, 1.0)
             h *= 8
+
+
+# ---------------------------------------------------------------------------
+# column panels: transforms along axis 0 of a C-ordered (d, n) array
+# ---------------------------------------------------------------------------
+#
+# A panel of ``w`` adjacent columns is copied (signs fused, zero padding to
+# d_pad) into a contiguous per-thread buffer of shape (d_pad, w). Along axis 0
+# every butterfly combines two rows of ``w`` contiguous numbers, so on the
+# flat buffer the transform is just the stages h = w, 2w, 4w, ... of the
+# radix-8/4/2 passes: every inner loop is at least ``w`` long and
+# vectorizes, no transpose of X is made, and the buffer has unit stride
+# (columns of X itself have a power-of-two stride, which thrashes the cache).
+
+PANEL = 32
+
+
+@nb.njit(cache=True, nogil=True)
+def _panel_passes(flat, w, sc):
+    n = flat.shape[0]
+    h = w
+    if h >= n:
+        for j in range(n):
+            flat[j] *= sc
+        return
+    while h < n:
+        rem = n // h
+        if rem == 2:
+            _pass2(flat, h, sc)
+            h *= 2
+        elif rem == 4:
+            _pass4(flat, h, sc)
+            h *= 4
+        elif rem == 8:
+            _pass8(flat, h, sc)
+            h *= 8
+        elif rem == 16:
+            _pass4(flat, h, 1.0)
+            h *= 4
+        else:
+            _pass8(flat, h, 1.0)
+            h *= 8
+
+
+@nb.njit(cache=True, nogil=True)
+def panel_load(x, c0, w, sg, use_signs, d_pad, sc, store):
+    """Transform columns c0:c0+w of x along axis 0 into ``store`` (flat)."""
+    d = x.shape[0]
+    flat = store[: d_pad * w]
+    for r in range(d):
+        src = x[r, c0 : c0 + w]
+        dst = flat[r * w : (r + 1) * w]
+        if use_signs:
+            s = sg[r]
+            for j in range(w):
+                dst[j] = src[j] * s
+        else:
+            for j in range(w):
+                dst[j] = src[j]
+    for j in range(d * w, d_pad * w):
+        flat[j] = 0.0
+    _panel_passes(flat, w, sc)
+    return flat
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def fwht_cols(x, sg, use_signs, out, check, bad):
+    """``out = H (D) x / sqrt(d)`` along axis 0 of a C-ordered (d, n) x."""
+    d, n = x.shape
+    sc = 1.0 / np.sqrt(d)
+    npan = (n + PANEL - 1) // PANEL
+    for p in nb.prange(npan):
+        store = np.empty(d * PANEL, dtype=x.dtype)
+        c0 = p * PANEL
+        w = min(PANEL, n - c0)
+        flat = panel_load(x, c0, w, sg, use_signs, d, sc, store)
+        acc = 0.0 * flat[0]
+        for r in range(d):
+            src = flat[r * w : (r + 1) * w]
+            dst = out[r, c0 : c0 + w]
+            for j in range(w):
+                dst[j] = src[j]
+                if check:
+                    acc += src[j] * 0.0
+        if check:
+            bad[p] = acc != acc
+    return out
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def sketch_cols(x, sg, d_pad, indptr, indices, data, out):
+    """``out = P H D pad(x)`` for a C-ordered (d, n) x; P is k x d_pad CSR."""
+    d, n = x.shape
+    k = out.shape[0]
+    sc = 1.0 / np.sqrt(d_pad)
+    npan = (n + PANEL - 1) // PANEL
+    for p in nb.prange(npan):
+        store = np.empty(d_pad * PANEL, dtype=x.dtype)
+        c0 = p * PANEL
+        w = min(PANEL, n - c0)
+        flat = panel_load(x, c0, w, sg, True, d_pad, sc, store)
+        acc = np.empty(w, dtype=x.dtype)
+        for i in range(k):
+            for j in range(w):
+                acc[j] = 0.0
+            for t in range(indptr[i], indptr[i + 1]):
+                v = data[t]
+                src = flat[indices[t] * w : (indices[t] + 1) * w]
+                for j in range(w):
+                    acc[j] += v * src[j]
+            dst = out[i, c0 : c0 + w]
+            for j in range(w):
+                dst[j] = acc[j]
+    return out

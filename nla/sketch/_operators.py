@@ -25,7 +25,7 @@ from .._dispatch import (
 )
 from .._random import check_rng
 from .._validate import check_array, check_dtype, check_int, check_real
-from ._fwht import fwht_kernel, sketch_rows_kernel
+from ._fwht import fwht_kernel, sketch_cols_kernel, sketch_rows_kernel
 from ._sparse_sign_kernels import as_csc, sparse_sign_cols, sparse_sign_rows
 from ._transforms import next_power_of_two
 
@@ -447,12 +447,28 @@ class _HadamardSketch(SketchOperator):
     def _rows(self, X, xp, engine):
         if is_numpy_namespace(xp):
             indptr, indices, data = self._csr_parts()
+            if X.ndim == 2 and X.shape[0] >= 8 and X.flags.f_contiguous and not X.flags.c_contiguous:
+                # rows of X are columns of the C-ordered X.T: column panels
+                return sketch_cols_kernel(
+                    xp, X.T, self._signs, self.d_pad, indptr, indices, data, engine=engine
+                ).T
             return sketch_rows_kernel(
                 xp, X, self._signs, self.d_pad, indptr, indices, data, engine=engine
             )
         return self._rows_generic(X, xp, engine)
 
     def _cols(self, X, xp, engine):
+        if (
+            is_numpy_namespace(xp)
+            and X.ndim == 2
+            and X.shape[1] >= 8
+            and not X.flags.f_contiguous
+        ):
+            # transform along axis 0 by column panels: no transposed copy of X
+            indptr, indices, data = self._csr_parts()
+            return sketch_cols_kernel(
+                xp, X, self._signs, self.d_pad, indptr, indices, data, engine=engine
+            )
         return xp.matrix_transpose(self._rows(xp.matrix_transpose(X), xp, engine))
 
     def _adjoint_cols(self, Y, xp, engine):

@@ -168,7 +168,7 @@ def test_numba_involution_and_norm(p, m, seed, with_signs):
 
 
 @pytest.mark.parametrize("d", [1, 3, 8, 63, 64, 100, 1000, 4096])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])  # sketches take real X
 def test_fused_sketch_rows_match_reference(d, dtype):
     # P H D pad(x) for each row with a random sparse P (k x d_pad)
     rng = np.random.default_rng(d)
@@ -191,3 +191,83 @@ def test_fused_sketch_rows_match_reference(d, dtype):
     rowsum = np.asarray(abs(P).sum(axis=1)).ravel()
     err = np.abs(got.astype(np.complex128) - ref)
     assert np.all(err <= 2 * bound[:, None] * rowsum[None, :] + 1e-30)
+
+
+@pytest.mark.parametrize("p", [0, 1, 3, 6, 7, 10, 13])
+@pytest.mark.parametrize("n", [8, 9, 40, 100])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_column_panels_match_reference(p, n, dtype):
+    # rows of an F-ordered x are the columns of the C-ordered x.T: the
+    # Numba kernel transforms them by column panels (widths not multiples
+    # of the panel included)
+    d = 2**p
+    rng = np.random.default_rng(3 * p + n)
+    xt = _data(rng, d, n, dtype)
+    xt.flags.writeable = False
+    x = xt.T
+    assert x.flags.f_contiguous and (d == 1 or not x.flags.c_contiguous)
+    signs = _signs(rng, d, dtype)
+    ref = _fwht.fwht_kernel.reference(np.ascontiguousarray(x), signs)
+    fast = _fwht.fwht_kernel.numba()
+    got = fast(x, signs)
+    assert got.shape == x.shape and got.dtype == x.dtype
+    _assert_close(got, ref, x)
+    got2, finite = fast(x, None, check_finite=True)
+    assert finite
+    _assert_close(got2, _fwht.fwht_kernel.reference(np.ascontiguousarray(x)), x)
+    # axis=0 of the public function takes this path
+    _assert_close(nla.fwht(xt, axis=0, engine="numba").T, _fwht.fwht_kernel.reference(x), x)
+
+
+def test_column_panels_flag_nonfinite():
+    fast = _fwht.fwht_kernel.numba()
+    xt = np.ones((64, 40))
+    assert fast(xt.T, None, check_finite=True)[1]
+    xt[3, 37] = np.nan
+    assert not fast(xt.T, None, check_finite=True)[1]
+    with pytest.raises(ValueError):
+        nla.fwht(xt, axis=0, engine="numba")
+
+
+@pytest.mark.parametrize("d", [1, 3, 8, 63, 64, 100, 1000])
+@pytest.mark.parametrize("n", [8, 37])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])  # sketches take real X
+def test_fused_sketch_cols_match_reference(d, n, dtype):
+    rng = np.random.default_rng(d + n)
+    d_pad = 1 << max(0, (d - 1).bit_length())
+    k = 6
+    P = sp.random_array((k, d_pad), density=min(1.0, 10 / d_pad), rng=rng, format="csr")
+    P.data = rng.standard_normal(P.nnz)
+    indptr = P.indptr.astype(np.int64)
+    indices = P.indices.astype(np.int64)
+    x = _data(rng, d, n, dtype)
+    x.flags.writeable = False
+    signs = _signs(rng, d_pad, np.float64)
+    ref = _fwht.sketch_cols_kernel.reference(x, signs, d_pad, indptr, indices, P.data)
+    got = _fwht.sketch_cols_kernel.numba()(x, signs, d_pad, indptr, indices, P.data)
+    assert got.shape == (k, n)
+    # as for the row kernel: ||P_i||_1 times the FWHT error bound per column
+    bound = _tol(d_pad, np.finfo(x.dtype).dtype) * np.linalg.norm(x.astype(np.complex128), axis=0)
+    rowsum = np.asarray(abs(P).sum(axis=1)).ravel()
+    err = np.abs(got.astype(np.complex128) - ref)
+    assert np.all(err <= 2 * rowsum[:, None] * bound[None, :] + 1e-30)
+
+
+@pytest.mark.parametrize("make", ["srht", "fjlt"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_operator_layouts_agree_with_dense(make, order):
+    # S @ X on C-ordered X and X @ S.T on F-ordered X use the column-panel
+    # kernel, the other layouts the row kernel: all equal the dense product
+    # (error: the FWHT bound times ||P_i||_1 <= sqrt(nnz_i) ||P_i||_2, with
+    # generous slack for the dense product's own rounding)
+    d, k, n = 300, 20, 24
+    S = getattr(nla.sketch, make)(d, k, rng=5)
+    D = S.to_dense()
+    rng = np.random.default_rng(9)
+    X = np.asarray(rng.standard_normal((d, n)), order=order)
+    Y = np.asarray(rng.standard_normal((n, d)), order=order)
+    tol = 1e-12 * np.sqrt(d)
+    for eng in ("numba", "numpy"):
+        with nla.config(engine=eng):
+            np.testing.assert_allclose(S @ X, D @ X, atol=tol * np.abs(D).sum(1).max())
+            np.testing.assert_allclose(Y @ S.T, Y @ D.T, atol=tol * np.abs(D).sum(1).max())
