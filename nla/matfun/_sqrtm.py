@@ -143,12 +143,16 @@ _BLAS = []
 def _batched_eigh(xp, A):
     """``xp.linalg.eigh``; on NumPy, small matrices run with one BLAS thread.
 
-    NumPy loops over the batch calling LAPACK once per matrix. For n < 64
+    NumPy loops over the batch calling LAPACK once per matrix. For small n
     multithreaded OpenBLAS only adds synchronization: measured on a 2-core
     machine, 64 matrices of 48 x 48 took 10 ms with one thread and 25 ms with
-    two (with spikes of several hundred ms when the cores are shared).
+    two, and with the cores shared by other processes two threads gave
+    spikes of 0.3 - 4 s where one thread stayed at 10 - 30 ms (256 x 64 x 64:
+    92 ms with one thread, 76 ms with two on a quiet machine, up to 7.9 s on
+    a busy one). Below n = 128 the batch is therefore decomposed with one
+    BLAS thread.
     """
-    if A.shape[-1] >= 64 or A.ndim == 2 or not is_numpy_namespace(xp):
+    if A.shape[-1] >= 128 or A.ndim == 2 or not is_numpy_namespace(xp):
         return xp.linalg.eigh(A)
     if not _BLAS:
         try:
