@@ -1,3 +1,11 @@
-"""lstsq family (see docs/families/lstsq.rst)."""
+"""Sketched least squares (see docs/families/lstsq.rst).
 
-__all__ = []
+.. autosummary::
+
+   lstsq
+   LstsqInfo
+"""
+
+from ._lstsq import LstsqInfo, lstsq
+
+__all__ = ["lstsq", "LstsqInfo"]

@@ -1,0 +1,371 @@
+"""Tests of nla.lstsq: full accuracy, sketch-and-solve statistics, l-infinity."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nla
+from tests.helpers import assert_namespace, random_orthogonal, seeds, to_numpy
+
+U64 = np.finfo(np.float64).eps
+U32 = np.finfo(np.float32).eps
+
+
+def problem(rng, n, d, kappa, res, *, nrhs=None):
+    """A = U diag(s) V^T with cond(A) = kappa exactly and ||A|| = 1;
+    b = A x + res * (unit vector orthogonal to range(A)), so ||r*|| = res."""
+    Q = random_orthogonal(rng, n, d + (nrhs or 1))
+    V = random_orthogonal(rng, d)
+    s = np.logspace(0, -np.log10(kappa), d)
+    A = (Q[:, :d] * s) @ V.T
+    if nrhs is None:
+        x = rng.standard_normal(d)
+        return A, A @ x + res * Q[:, d]
+    X = rng.standard_normal((d, nrhs))
+    return A, A @ X + res * Q[:, d:]
+
+
+def forward_bound(A, b, x_ref, kappa, tol):
+    """Allowed ||x - x_ref|| / ||x_ref||.
+
+    Both solvers are backward stable, so each is within c u (kappa + kappa^2
+    eta) of x* (eta = ||r|| / (||A|| ||x||), the LS perturbation bound, c ~ d);
+    the refinement stops once an update is below tol ||x||, and an update in
+    the preconditioned coordinates maps to x through N = R^{-1} (norm ~
+    kappa / ||A||), so the stopping error adds up to ~ kappa tol. The factor
+    10 covers the constants (sketch distortion <= 3, c <= d).
+    """
+    d = A.shape[1]
+    r = np.linalg.norm(b - A @ x_ref)
+    eta = r / (np.linalg.norm(A, 2) * np.linalg.norm(x_ref))
+    return 10 * (kappa * tol + d * U64 * (kappa + kappa**2 * eta))
+
+
+# ---------------------------------------------------------------------------
+# precondition
+# ---------------------------------------------------------------------------
+
+
+@given(
+    n=st.integers(120, 500),
+    d=st.integers(2, 30),
+    log_kappa=st.floats(0, 8),
+    log_res=st.floats(-10, 0),
+    seed=seeds,
+)
+def test_precondition_matches_gelsd(n, d, log_kappa, log_res, seed):
+    rng = np.random.default_rng(seed)
+    kappa = 10.0**log_kappa
+    A, b = problem(rng, n, d, kappa, 10.0**log_res)
+    x_ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
+    x, info = nla.lstsq(A, b, rng=seed, return_info=True)
+    err = np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
+    assert err <= forward_bound(A, b, x_ref, kappa, 1e-10)
+    assert info.method == "precondition" and info.rank == d
+    # the sketch's condition number is cond(A) up to the embedding distortion
+    assert kappa / 10 <= info.condition_estimate <= kappa * 10
+    assert np.isclose(info.residual_norm, np.linalg.norm(b - A @ x), rtol=1e-6, atol=1e-300)
+
+
+def test_precondition_kappa_1e8_large_residual():
+    rng = np.random.default_rng(3)
+    kappa = 1e8
+    A, b = problem(rng, 2000, 40, kappa, 1e-6)
+    x_ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
+    x, info = nla.lstsq(A, b, rng=0, return_info=True)
+    err = np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
+    assert err <= forward_bound(A, b, x_ref, kappa, 1e-10)
+    assert info.iterations <= 6
+
+
+def test_rank_deficient_gives_minimum_norm():
+    rng = np.random.default_rng(5)
+    n, d, r = 800, 20, 14
+    A = (random_orthogonal(rng, n, r) * np.logspace(0, -3, r)) @ random_orthogonal(rng, d, r).T
+    b = rng.standard_normal(n)
+    x_ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]  # minimum norm
+    x, info = nla.lstsq(A, b, rng=1, return_info=True)
+    assert info.rank == r
+    # well-posed on the row space: error ~ d u kappa_r^2 eta, kappa_r = 1e3
+    assert np.linalg.norm(x - x_ref) <= 1e-8 * np.linalg.norm(x_ref)
+
+
+def test_several_right_hand_sides_match_columns():
+    rng = np.random.default_rng(7)
+    A, B = problem(rng, 600, 12, 1e4, 1e-3, nrhs=3)
+    X, info = nla.lstsq(A, B, rng=2, return_info=True)
+    assert X.shape == (12, 3) and info.residual_norm.shape == (3,)
+    X_ref = scipy.linalg.lstsq(A, B)[0]
+    for j in range(3):
+        xj = nla.lstsq(A, B[:, j], rng=2)
+        assert np.linalg.norm(X[:, j] - X_ref[:, j]) <= 1e-9 * np.linalg.norm(X_ref[:, j])
+        assert np.linalg.norm(xj - X_ref[:, j]) <= 1e-9 * np.linalg.norm(X_ref[:, j])
+
+
+@pytest.mark.parametrize("method", ["precondition", "sketch", "linf"])
+def test_float32_stays_float32(method):
+    rng = np.random.default_rng(11)
+    A, b = problem(rng, 3000, 10, 10.0, 1e-2)
+    x = nla.lstsq(A.astype(np.float32), b.astype(np.float32), method=method, rng=0)
+    assert x.dtype == np.float32
+    if method == "precondition":
+        x_ref = scipy.linalg.lstsq(A, b)[0]
+        # float32 backward stability: error ~ d u32 (kappa + kappa^2 eta)
+        assert np.linalg.norm(x - x_ref) <= 10 * 10 * U32 * 110 * np.linalg.norm(x_ref)
+    # mixed precision promotes
+    assert nla.lstsq(A.astype(np.float32), b, method=method, rng=0).dtype == np.float64
+    assert nla.lstsq(A.astype(np.int64) if False else A, b.astype(np.float32), rng=0).dtype == np.float64
+
+
+def test_integer_input_promotes():
+    A = np.arange(60, dtype=np.int64).reshape(20, 3) % 7 + np.eye(20, 3, dtype=np.int64)
+    b = np.arange(20)
+    x = nla.lstsq(A, b, rng=0)
+    assert x.dtype == np.float64
+    np.testing.assert_allclose(x, np.linalg.lstsq(A.astype(float), b.astype(float))[0], rtol=1e-9)
+
+
+def test_sparse_matches_dense_and_lsqr():
+    import scipy.sparse.linalg
+
+    A = sp.random(5000, 60, density=0.02, random_state=3, format="csr") + sp.eye(5000, 60)
+    A = (A @ sp.diags(np.logspace(0, -3, 60))).tocsr()  # cond(A) ~ 1e3
+    b = np.random.default_rng(0).standard_normal(5000)
+    x, info = nla.lstsq(A, b, rng=0, return_info=True)
+    assert isinstance(x, np.ndarray) and x.shape == (60,)
+    x_ref = scipy.linalg.lstsq(A.toarray(), b)[0]
+    # LSQR's stopping test: ||(AN)^T r|| <= 0.1 tol ||AN|| ||r||, cond(AN) <= ~3,
+    # so the relative error is <= ~10 tol ||r|| / ||A x||
+    rel_r = np.linalg.norm(b - A @ x_ref) / np.linalg.norm(A @ x_ref)
+    assert np.linalg.norm(x - x_ref) <= 100 * 1e-10 * rel_r * np.linalg.norm(x_ref)
+    plain = scipy.sparse.linalg.lsqr(A, b, atol=1e-10, btol=1e-10)
+    assert info.iterations < plain[2]
+    X = nla.lstsq(A.tocsc(), np.stack([b, -b], 1), rng=0)
+    np.testing.assert_allclose(X[:, 0], -X[:, 1], rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["sketch", "linf"])
+def test_sparse_sketching_methods(method):
+    A = sp.random(4000, 8, density=0.05, random_state=4, format="csr") + sp.eye(4000, 8)
+    b = np.random.default_rng(1).standard_normal(4000)
+    x, info = nla.lstsq(A, b, method=method, rng=0, return_info=True)
+    x_ref = scipy.linalg.lstsq(A.toarray(), b)[0]
+    r_opt = np.linalg.norm(A @ x_ref - b)
+    assert info.method == method
+    assert np.linalg.norm(A @ x - b) <= 2 * r_opt
+
+
+# ---------------------------------------------------------------------------
+# sketch-and-solve: the exact Gaussian expectation
+# ---------------------------------------------------------------------------
+
+
+def test_gaussian_sketch_expected_residual():
+    """E ||A x' - b||^2 / ||r*||^2 = 1 + d / (m - d - 1) for Gaussian S.
+
+    The ratio minus one is d/(m-d-1) times a ratio of chi-squares; its sample
+    mean over 300 fixed seeds is compared with the exact value within 6
+    standard errors of that sample (a wide margin: the seeds are fixed, so the
+    test is deterministic, and the margin makes it insensitive to them).
+    """
+    rng = np.random.default_rng(2024)
+    n, d, m = 300, 8, 24
+    A, b = problem(rng, n, d, 100.0, 1.0)
+    r_opt2 = np.linalg.norm(b - A @ scipy.linalg.lstsq(A, b)[0]) ** 2
+    ratios = np.array(
+        [
+            np.linalg.norm(A @ nla.lstsq(A, b, method="sketch", sketch="gaussian",
+                                         sketch_rows=m, rng=s) - b) ** 2 / r_opt2
+            for s in range(300)
+        ]
+    )
+    expected = 1 + d / (m - d - 1)
+    se = ratios.std(ddof=1) / np.sqrt(ratios.size)
+    assert abs(ratios.mean() - expected) <= 6 * se
+    assert ratios.min() >= 1 - 1e-12  # x* is optimal
+
+
+def test_sketch_eps_sets_rows():
+    rng = np.random.default_rng(1)
+    A, b = problem(rng, 2000, 10, 10.0, 1.0)
+    _, info = nla.lstsq(A, b, method="sketch", eps=0.25, rng=0, return_info=True)
+    assert info.sketch_rows == 10 + 40 + 1
+    _, info = nla.lstsq(A, b, method="sketch", sketch_rows=77, rng=0, return_info=True)
+    assert info.sketch_rows == 77
+    # a sketch no smaller than A falls back to the exact solver
+    x, info = nla.lstsq(A, b, method="sketch", sketch_rows=2000, rng=0, return_info=True)
+    assert info.method == "exact"
+    np.testing.assert_allclose(x, scipy.linalg.lstsq(A, b)[0], rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# l-infinity
+# ---------------------------------------------------------------------------
+
+
+def linf_ratio(A, b, x):
+    """||x - x*||_inf / (||r*|| ||A^+|| / sqrt(d)): the achieved eps."""
+    x_opt = scipy.linalg.lstsq(A, b)[0]
+    r = np.linalg.norm(A @ x_opt - b)
+    pinv_norm = 1.0 / scipy.linalg.svdvals(A)[-1]
+    return np.max(np.abs(x - x_opt)) / (r * pinv_norm / np.sqrt(A.shape[1]))
+
+
+def test_linf_bound_on_high_quantile_of_seeds():
+    rng = np.random.default_rng(9)
+    A, b = problem(rng, 4096, 16, 1e3, 1.0)
+    ratios = [linf_ratio(A, b, nla.lstsq(A, b, method="linf", eps=1.0, rng=s))
+              for s in range(40)]
+    # guarantee: ratio <= eps = 1 with probability 1 - delta = 0.99
+    assert np.quantile(ratios, 0.95) <= 1.0
+
+
+def heavy_leverage_problem(rng, n, d, n_spikes):
+    """A = [I_d; 0]: all leverage on d rows; r* = a few unit spikes elsewhere.
+
+    A CountSketch bucket that holds a leverage row and a spike moves that
+    coordinate by a full spike (1), against a bound of ||r*||/sqrt(d) =
+    sqrt(n_spikes/d) (Price-Song-Woodruff's counterexample).
+    """
+    A = np.zeros((n, d))
+    A[:d] = np.eye(d)
+    b = np.zeros(n)
+    b[:d] = rng.standard_normal(d)
+    rows = rng.choice(np.arange(d, n), size=n_spikes, replace=False)
+    b[rows] = 1.0
+    return A, b
+
+
+def test_linf_dense_meets_bound_where_countsketch_fails():
+    n, d, spikes = 4096, 64, 16
+    dense, count = [], []
+    for s in range(20):
+        A, b = heavy_leverage_problem(np.random.default_rng(100 + s), n, d, spikes)
+        x, info = nla.lstsq(A, b, method="linf", rng=s, return_info=True)
+        dense.append(linf_ratio(A, b, x))
+        xc = nla.lstsq(A, b, method="sketch", sketch="countsketch",
+                       sketch_rows=info.sketch_rows, rng=s)
+        count.append(linf_ratio(A, b, xc))
+    # the dense sketch meets eps = 1 on every seed; CountSketch of the same
+    # size misses it by ~ sqrt(d / spikes) = 2 on a large share of them
+    assert max(dense) <= 1.0
+    assert np.quantile(count, 0.75) >= 1.5
+
+
+def test_linf_rows_rules():
+    rng = np.random.default_rng(0)
+    A, b = problem(rng, 4096, 8, 10.0, 1.0)
+    _, info = nla.lstsq(A, b, method="linf", eps=2.0, rng=0, return_info=True)
+    assert info.sketch_rows == 8 + int(np.ceil(2 * 8 * np.log(2 * 8 / 0.01) / 4))
+    assert info.sketch == "srht"
+    # the theorem's row count exceeds n here: exact fallback
+    x, info = nla.lstsq(A, b, method="linf", sketch_rows="theorem", rng=0, return_info=True)
+    assert info.method == "exact"
+    np.testing.assert_allclose(x, scipy.linalg.lstsq(A, b)[0], rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# engines, namespaces, determinism, input handling
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["precondition", "sketch", "linf"])
+def test_engines_agree(engine, method):
+    rng = np.random.default_rng(4)
+    A, b = problem(rng, 1500, 10, 1e3, 1e-2)
+    with nla.config(engine=engine):
+        x = nla.lstsq(A, b, method=method, rng=3)
+    with nla.config(engine="numpy"):
+        x0 = nla.lstsq(A, b, method=method, rng=3)
+    np.testing.assert_allclose(x, x0, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["precondition", "sketch", "linf"])
+def test_namespaces(xp, method):
+    rng = np.random.default_rng(6)
+    A, B = problem(rng, 700, 6, 1e3, 1e-2, nrhs=2)
+    X = nla.lstsq(xp.asarray(A), xp.asarray(B), method=method, rng=1)
+    assert_namespace(X, xp)
+    X_np = nla.lstsq(A, B, method=method, rng=1)
+    np.testing.assert_allclose(to_numpy(X), X_np, rtol=1e-7, atol=1e-10)
+
+
+def test_deterministic_and_inputs_untouched():
+    rng = np.random.default_rng(8)
+    A, b = problem(rng, 900, 9, 1e2, 1e-1)
+    A_f = np.asfortranarray(A)
+    A_f.flags.writeable = False
+    b_ro = b.copy()
+    b_ro.flags.writeable = False
+    A_copy, b_copy = A.copy(), b.copy()
+    for method in ("precondition", "sketch", "linf"):
+        x1 = nla.lstsq(A_f, b_ro, method=method, rng=42)
+        x2 = nla.lstsq(A, b, method=method, rng=np.random.default_rng(42))
+        np.testing.assert_allclose(x1, x2, rtol=1e-12, atol=1e-14)
+    # non-contiguous views
+    big = np.zeros((1800, 18))
+    big[::2, ::2] = A
+    x3 = nla.lstsq(big[::2, ::2], np.repeat(b, 2)[::2], rng=42)
+    np.testing.assert_allclose(x3, nla.lstsq(A, b, rng=42), rtol=1e-10)
+    np.testing.assert_array_equal(A, A_copy)
+    np.testing.assert_array_equal(b, b_copy)
+
+
+def test_bad_input():
+    A = np.ones((10, 3)) + np.eye(10, 3)
+    b = np.ones(10)
+    with pytest.raises(ValueError, match="rows"):
+        nla.lstsq(A, np.ones(9))
+    with pytest.raises(ValueError, match="n >= d"):
+        nla.lstsq(A.T, np.ones(3))
+    for method in ("sketch", "linf"):
+        with pytest.raises(ValueError, match="n >= d"):
+            nla.lstsq(A.T, np.ones(3), method=method)
+    bad = A.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="A must not contain NaN"):
+        nla.lstsq(bad, b)
+    with pytest.raises(ValueError, match="b must not contain NaN"):
+        nla.lstsq(A, np.full(10, np.inf))
+    with pytest.raises(ValueError, match="A must not be empty"):
+        nla.lstsq(np.ones((0, 3)), np.ones(0))
+    with pytest.raises(ValueError, match="A must not be empty"):
+        nla.lstsq(np.ones((5, 0)), np.ones(5))
+    with pytest.raises(ValueError, match="A must be 2-D"):
+        nla.lstsq(np.ones(10), b)
+    with pytest.raises(ValueError, match="b must be 1 or 2-D"):
+        nla.lstsq(A, np.ones((10, 1, 1)))
+    with pytest.raises(ValueError, match="method"):
+        nla.lstsq(A, b, method="qr")
+    with pytest.raises(ValueError, match="sketch"):
+        nla.lstsq(A, b, sketch="fjlt")
+    with pytest.raises(ValueError, match="method='linf'"):
+        nla.lstsq(A, b, method="linf", sketch="countsketch")
+    with pytest.raises(ValueError, match="tol"):
+        nla.lstsq(A, b, tol=0.0)
+    with pytest.raises(ValueError, match="eps"):
+        nla.lstsq(A, b, method="sketch", eps=-1.0)
+    with pytest.raises(ValueError, match="delta"):
+        nla.lstsq(A, b, method="linf", delta=1.5)
+    with pytest.raises(ValueError, match="sketch_rows"):
+        nla.lstsq(A, b, method="sketch", sketch_rows=2)
+    with pytest.raises(TypeError, match="sketch_rows"):
+        nla.lstsq(A, b, method="sketch", sketch_rows=2.5)
+    with pytest.raises(ValueError, match="maxiter"):
+        nla.lstsq(A, b, maxiter=0)
+    with pytest.raises(TypeError, match="A must have a real floating dtype"):
+        nla.lstsq(A.astype(complex), b)
+    with pytest.raises(TypeError, match="A must be an array"):
+        nla.lstsq(None, b)
+    with pytest.raises(ValueError, match="A must not contain NaN"):
+        nla.lstsq(sp.csr_array(bad), b)
+
+
+def test_zero_right_hand_side():
+    A = np.random.default_rng(0).standard_normal((50, 4))
+    for method in ("precondition", "sketch", "linf"):
+        x = nla.lstsq(A, np.zeros(50), method=method, rng=0)
+        np.testing.assert_array_equal(x, np.zeros(4))
