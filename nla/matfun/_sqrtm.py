@@ -104,6 +104,24 @@ def _check_psd_cholesky(xp, A, name, c):
         )
 
 
+def _spectral_bound(xp, A):
+    """Per-matrix upper bound of ||A||_2 for symmetric A: ||A^2||_F**(1/2).
+
+    ||A^2||_F**(1/2) = (sum lambda_i**4)**(1/4) >= max |lambda_i|, and it is
+    never larger than ||A||_F = (sum lambda_i**2)**(1/2): for spread spectra
+    it is smaller by about n**(1/4), which brings the normalized spectrum of
+    the series methods further from their branch point z = 1 (MPA [8/8] at
+    kappa 100, n = 48: error 7e-3 instead of 1.8e-2) and saves a
+    Newton-Schulz iteration, for one extra product. A is scaled by its
+    Frobenius norm before squaring so nothing overflows. Zero matrices get 1.
+    """
+    f = _normalizer(xp, A)
+    An = A / f
+    b = xp.sqrt(_fro(xp, xp.matmul(An, An)))
+    b = xp.where(b > 0, b, xp.ones_like(b))
+    return xp.minimum(f * b, f)
+
+
 def _normalizer(xp, A):
     """Per-matrix ||A||_F (shape (..., 1, 1)); zero matrices get 1 (their root is 0)."""
     c = _fro(xp, A)
@@ -232,7 +250,7 @@ def _paterson_stockmeyer(xp, coefs, Z, I):
 
 
 def _series_forward(xp, A, method, deg, inverse):
-    """MPA / MTP on Z = I - A/||A||_F. Returns X (or Y)."""
+    """MPA / MTP on Z = I - A/c, c = ||A^2||_F**(1/2) >= ||A||_2. Returns X (or Y)."""
     if method == "mpa" and A.dtype == xp.float32 and max(deg) > 8:
         # The single solve with Q(Z) has condition number up to 1/Q(1):
         # 2.6e-4 at degree 8 but 7.7e-9 at degree 16, beyond float32.
@@ -242,7 +260,7 @@ def _series_forward(xp, A, method, deg, inverse):
         )
     n = A.shape[-1]
     I = _eye(xp, n, A.dtype)
-    c = _normalizer(xp, A)
+    c = _spectral_bound(xp, A)
     Z = I - A / c
     power = -0.5 if inverse else 0.5
     if method == "mtp":
@@ -271,7 +289,7 @@ def _series_forward(xp, A, method, deg, inverse):
 
 
 def _newton_schulz(xp, A, tol, max_iter, name):
-    """Coupled Newton-Schulz on A/||A||_F to convergence.
+    """Coupled Newton-Schulz on A/c (c = ||A^2||_F**(1/2) >= ||A||_2) to convergence.
 
     Returns (X, Y, iterations) with X ~ sqrt(A), Y ~ inv_sqrt(A).
     Stops when every matrix has ||I - Z Y||_F <= tol (or after the update
@@ -281,7 +299,7 @@ def _newton_schulz(xp, A, tol, max_iter, name):
     """
     n = A.shape[-1]
     I = _eye(xp, n, A.dtype)
-    c = _normalizer(xp, A)
+    c = _spectral_bound(xp, A)
     Ym = A / c
     Zm = xp.broadcast_to(I, A.shape)
     prev = math.inf
@@ -391,12 +409,15 @@ def _dk(xp, V, mu, G, inverse):
     return xp.matmul(xp.matmul(V, H), Vt)
 
 
-def _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=False):
+def _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=False, A=None):
     """Solve X W + W X = G by the Newton-Schulz sign iteration, per matrix.
 
     sign([[B, C], [0, -B]]) = [[I, W'], [0, -I]] with B W' + W' B = 2 C. With
-    B0 = X/s, C0 = G/s (s = ||X||_F per matrix, so the spectrum of B0 lies in
-    (0, 1]) the iteration
+    B0 = X/s, C0 = G/s, s per matrix an upper bound of ||X||_2 so that the
+    spectrum of B0 lies in (0, 1]: s = ||A^2||_F**(1/4) when A = X^2 is given
+    (||X||_2 = ||A||_2**(1/2); this bound is never larger than ||X||_F =
+    trace(A)**(1/2), and smaller by up to n**(3/8), which saves two to three
+    iterations), else ||X||_F. The iteration
     B <- B (3I - B^2)/2, C <- (-B^2 C + B C B + C (3I - B^2))/2
     converges to B = I, C = 2W. It runs until ||I - B^2||_F <= tol for every
     matrix, or through the update made from a residual r with r**2 <= tol
@@ -405,6 +426,8 @@ def _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=False):
     n = X.shape[-1]
     I = _eye(xp, n, X.dtype)
     s = _normalizer(xp, X)
+    if A is not None:
+        s = xp.minimum(s, xp.sqrt(_spectral_bound(xp, A)))
     B = X / s
     C = G / s
     prev = math.inf
@@ -467,7 +490,7 @@ def _backward(xp, A, G, state, *, backward, tol, max_iter, inverse, name):
     if inverse:
         # d(Y) = -Y dX Y, so <G, dY> = <-Y G Y, dX> (Y symmetric).
         G = -xp.matmul(xp.matmul(Y, G), Y)
-    return _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=(tol == 0))
+    return _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=(tol == 0), A=A)
 
 
 def _check_G(xp, A, G):
@@ -501,12 +524,12 @@ def sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_finite
         ``"eigh"``: batched symmetric eigendecomposition, accurate to rounding
         (the default: on a CPU it is also the fastest accurate route).
         ``"mpa"``: the [M/N] Pade approximant of ``(1 - z)**(1/2)`` at
-        ``Z = I - A/||A||_F``, one linear solve per matrix. ``"mtp"``: the
+        ``Z = I - A/c``, one linear solve per matrix. ``"mtp"``: the
         Taylor series truncated at ``degree``. Both series methods are cheap
         but their error grows with the condition number (see the tables in
         the docs). ``"newton-schulz"``: coupled Newton-Schulz iterations run
         until ``||I - Z_k Y_k||_F <= tol``: matmul-only and accurate to about
-        ``kappa * eps``.
+        ``sqrt(kappa) * eps``.
     degree : int or (int, int), optional
         ``"mpa"``: ``M = N = degree`` or the pair ``(M, N)``, each at most 16
         (at most 8 in float32; default ``(8, 8)``). The diagonal ``M = N``
@@ -553,7 +576,9 @@ def sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_finite
     The series methods run a Cholesky factorization of
     ``A + 100 n eps ||A||_F I`` per matrix and reject matrices where it fails;
     ``"newton-schulz"`` rejects negative diagonals and divergence.
-    Every matrix of a batch is normalized by its own Frobenius norm.
+    Every matrix of a batch is normalized on its own, by
+    ``c = ||A^2||_F**(1/2)``, an upper bound of ``||A||_2`` that is tighter
+    than ``||A||_F`` (one extra product), never by a norm over the batch.
 
     References
     ----------
@@ -591,12 +616,12 @@ def inv_sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_fi
         ``"eigh"``: batched symmetric eigendecomposition, accurate to rounding
         (the default: on a CPU it is also the fastest accurate route).
         ``"mpa"``: the [M/N] Pade approximant of ``(1 - z)**(1/2)`` at
-        ``Z = I - A/||A||_F``, one linear solve per matrix. ``"mtp"``: the
+        ``Z = I - A/c``, one linear solve per matrix. ``"mtp"``: the
         Taylor series truncated at ``degree``. Both series methods are cheap
         but their error grows with the condition number (see the tables in
         the docs). ``"newton-schulz"``: coupled Newton-Schulz iterations run
         until ``||I - Z_k Y_k||_F <= tol``: matmul-only and accurate to about
-        ``kappa * eps``.
+        ``sqrt(kappa) * eps``.
     degree : int or (int, int), optional
         ``"mpa"``: ``M = N = degree`` or the pair ``(M, N)``, each at most 16
         (at most 8 in float32; default ``(8, 8)``). The diagonal ``M = N``
@@ -643,7 +668,9 @@ def inv_sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_fi
     The series methods run a Cholesky factorization of
     ``A + 100 n eps ||A||_F I`` per matrix and reject matrices where it fails;
     ``"newton-schulz"`` rejects negative diagonals and divergence.
-    Every matrix of a batch is normalized by its own Frobenius norm.
+    Every matrix of a batch is normalized on its own, by
+    ``c = ||A^2||_F**(1/2)``, an upper bound of ``||A||_2`` that is tighter
+    than ``||A||_F`` (one extra product), never by a norm over the batch.
 
     References
     ----------
