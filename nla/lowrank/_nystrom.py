@@ -130,7 +130,11 @@ def nystrom(
         Randomness (SPEC 7).
     sketch : {"auto", "srht", "sparse_sign", "gaussian"}, default "auto"
         Sketch family for ``X`` and ``Y``: ``"auto"`` takes SRHT for dense
-        and sparse sign for sparse `A`.
+        and sparse sign for sparse `A`. A sketch whose size reaches the
+        dimension it compresses is replaced by the identity. Sparse sign
+        sketches of tiny dimensions are rank-deficient with noticeable
+        probability; exact recovery of a rank-``r`` matrix holds almost
+        surely for ``"gaussian"`` and ``"srht"``.
     check_finite : bool, default True
         Reject NaN and Inf.
 
@@ -179,11 +183,16 @@ def nystrom(
         sketch = "sparse_sign" if is_sparse(A) else "srht"
     r = min(k + p, min(m, n))
     ry = min(2 * r, m)
-    SX = _make_sketch(sketch, n, r, rng, dt)
-    SY = _make_sketch(sketch, m, ry, rng, dt)
-    AX = SX.apply_rows(A)  # A @ SX.T, (m, r)
-    YA = SY.apply(A)  # (ry, n)
-    M = SY.apply(AX)  # (ry, r)
+    # a sketch as wide as the matrix is replaced by the identity: exact, cheaper,
+    # and never rank-deficient (a square sparse sign matrix can be singular)
+    SX = None if r == n else _make_sketch(sketch, n, r, rng, dt)
+    SY = None if ry == m else _make_sketch(sketch, m, ry, rng, dt)
+    Ad = None
+    if SX is None or SY is None:
+        Ad = xp.asarray(A.toarray()) if is_sparse(A) else A
+    AX = Ad if SX is None else SX.apply_rows(A)  # A @ SX.T, (m, r)
+    YA = Ad if SY is None else SY.apply(A)  # (ry, n)
+    M = AX if SY is None else SY.apply(AX)  # (ry, r)
     Q, R = xp.linalg.qr(M)
     W, s, Zt = xp.linalg.svd(R)
     keep = int(xp.sum(xp.astype(s > rcond * s[0], xp.int64))) if float(s[0]) > 0 else 0

@@ -1,0 +1,129 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nla
+from tests.helpers import assert_namespace, random_orthogonal, to_numpy
+
+from ._build import geometric, low_rank_problem
+
+EPS = np.finfo(np.float64).eps
+
+
+@given(
+    low_rank_problem(),
+    st.sampled_from(["srht", "gaussian"]),
+    st.booleans(),
+)
+def test_exact_recovery_when_rank_le_k(prob, sketch, sparse):
+    A, k, _ = prob
+    B = sp.csr_matrix(A) if sparse else A
+    g = nla.nystrom(B, k, sketch=sketch, rng=2)
+    assert g.left.shape == (A.shape[0], k) and g.right.shape == (k, A.shape[1])
+    # the eps-truncated core cuts directions below rcond * s_max = eps max(m, n)
+    # s_max; with kappa(A) <= 1e4 nothing of A is cut, and the remaining error is
+    # rounding amplified by the sketch conditioning (Nakatsukasa, Thm 4.1):
+    # O(kappa * eps * max(m, n)) relative, 1e3 is the margin
+    s = np.linalg.svd(A, compute_uv=False)
+    kappa = s[0] / s[s > 1e-12 * s[0]][-1]
+    tol = 1e3 * kappa * EPS * max(A.shape) * s[0]
+    assert np.linalg.norm(to_numpy(g.to_dense()) - A, 2) <= tol
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sparse_sign_exact_recovery(sparse):
+    # a sparse sign sketch of 8 nonzeros per column in >= 20 dimensions is
+    # full rank for these fixed seeds; same tolerance as above (kappa = 10)
+    A, _ = geometric(60, 50, 0.1 ** (1 / 5), 4, nsv=6)
+    g = nla.nystrom(sp.csr_matrix(A) if sparse else A, 6, sketch="sparse_sign", rng=5)
+    assert np.linalg.norm(g.to_dense() - A, 2) <= 1e3 * 10 * EPS * 60
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_error_relative_to_optimum(seed):
+    # ||A - A_GN|| <= (1 + ||P_{AX,Y}||) ||(I - P_{AX}) A|| (Nakatsukasa 2020,
+    # eq. (4.3)); ||P_{AX,Y}|| ~ (sqrt(2r) + sqrt(r)) / (sqrt(2r) - sqrt(r))
+    # = 5.8 for Y of 2r columns; ||(I - P_AX) A||_F is within a factor
+    # (1 + k/(p-1))^{1/2} ~ 1.5 of the optimum in expectation (HMT 10.5) for
+    # p = r - k oversampling; rank-k truncation adds up to the optimum once
+    # more. Hence <= 1 + 6.8 * 1.5 ~ 11.2 times the optimum: bound 15.
+    m, n, k = 150, 120, 10
+    A, s = geometric(m, n, 0.75, seed)
+    g = nla.nystrom(A, k, rng=seed)
+    opt = np.sqrt(np.sum(s[k:] ** 2))
+    assert np.linalg.norm(A - g.to_dense()) <= 15 * opt
+
+
+def test_same_rng_and_dtypes():
+    A, _ = geometric(60, 50, 0.7, 1)
+    a = nla.nystrom(A, 5, rng=3)
+    b = nla.nystrom(A, 5, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(a.left, b.left)
+    np.testing.assert_array_equal(a.right, b.right)
+    f = nla.nystrom(A.astype(np.float32), 5, rng=0)
+    assert f.left.dtype == f.right.dtype == np.float32
+    assert f.rank == 5 and f.shape == A.shape
+
+
+def test_zero_matrix():
+    g = nla.nystrom(np.zeros((10, 8)), 3, rng=0)
+    assert np.all(g.to_dense() == 0)
+
+
+def test_namespaces(xp):
+    A, _ = geometric(40, 30, 0.5, 2)
+    g = nla.nystrom(xp.asarray(A), 5, rng=0)
+    assert_namespace(g.left, xp)
+    gn = nla.nystrom(A, 5, rng=0)
+    np.testing.assert_allclose(to_numpy(g.to_dense()), gn.to_dense(), atol=1e-12)
+
+
+@given(low_rank_problem(max_dim=25))
+def test_psd_exact_recovery(prob):
+    A, k, rank = prob
+    rng = np.random.default_rng(rank)
+    Q = random_orthogonal(rng, A.shape[0], rank)
+    lam = np.linalg.svd(A, compute_uv=False)[:rank]
+    P = (Q * lam) @ Q.T
+    P = (P + P.T) / 2
+    k = min(k, P.shape[0])
+    f = nla.nystrom_psd(P, k, rng=0)
+    ev = to_numpy(f.eigenvalues)
+    assert np.all(ev >= 0) and np.all(np.diff(ev) <= 0)
+    # shift nu = eps ||Y||_F and the eigenvalue cut at eps * lambda_max give an
+    # O(kappa * eps * n) relative error (Tropp et al. 2017, Sec. 4); margin 1e3
+    kappa = lam[0] / lam[-1]
+    assert np.linalg.norm(f.to_dense() - P, 2) <= 1e3 * kappa * EPS * P.shape[0] * lam[0]
+
+
+def test_psd_sparse_and_namespace(xp):
+    rng = np.random.default_rng(0)
+    G = rng.standard_normal((30, 4))
+    P = G @ G.T
+    f = nla.nystrom_psd(xp.asarray(P), 4, rng=0)
+    assert_namespace(f.U, xp)
+    fs = nla.nystrom_psd(sp.csr_matrix(P), 4, rng=0)
+    np.testing.assert_allclose(fs.to_dense(), P, atol=1e-10 * np.linalg.norm(P, 2))
+
+
+@pytest.mark.parametrize(
+    "fn, args, kw, exc, match",
+    [
+        (nla.nystrom, (np.ones((5, 4)), 0), {}, ValueError, "k"),
+        (nla.nystrom, (np.ones((5, 4)), 5), {}, ValueError, "k"),
+        (nla.nystrom, (np.ones(5), 1), {}, ValueError, "A"),
+        (nla.nystrom, (np.ones((2, 3, 4)), 1), {}, ValueError, "A"),
+        (nla.nystrom, (np.full((5, 4), np.inf), 1), {}, ValueError, "A"),
+        (nla.nystrom, (np.ones((5, 4)), 1), {"sketch": "fft"}, ValueError, "sketch"),
+        (nla.nystrom, (np.ones((5, 4)), 1), {"rcond": 2.0}, ValueError, "rcond"),
+        (nla.nystrom, (np.ones((5, 4)), 1), {"oversample": -2}, ValueError, "oversample"),
+        (nla.nystrom_psd, (np.ones((5, 4)), 1), {}, ValueError, "square"),
+        (nla.nystrom_psd, (np.eye(4), 5), {}, ValueError, "k"),
+        (nla.nystrom_psd, (np.full((4, 4), np.nan), 1), {}, ValueError, "A"),
+    ],
+)
+def test_bad_input(fn, args, kw, exc, match):
+    with pytest.raises(exc, match=match):
+        fn(*args, **kw)
