@@ -14,21 +14,23 @@ __all__ = ["pinv_cr"]
 _METHODS = ("exact", "randomized")
 
 
-def _svd_pinv(X, xp, rtol):
-    """``(X^+, rank)`` from one SVD, cutting ``s <= rtol * s_max``."""
+def _svd_pinv(X, xp, atol):
+    """``(X^+, rank)`` from one SVD, cutting singular values ``<= atol``."""
     U, s, Vt = xp.linalg.svd(X, full_matrices=False)
-    smax = float(s[0]) if s.shape[0] else 0.0
-    keep = s > rtol * smax if smax > 0 else xp.zeros(s.shape, dtype=xp.bool)
+    keep = s > atol
     r = int(xp.sum(xp.astype(keep, xp.int64)))
     inv = xp.where(keep, 1.0 / xp.where(keep, s, xp.ones_like(s)), xp.zeros_like(s))
     return (Vt.T * inv) @ U.T, r
 
 
-def _rank(X, xp, rtol):
+def _norm2(X, xp):
     s = xp.linalg.svdvals(X)
-    if s.shape[0] == 0 or float(s[0]) == 0.0:
-        return 0
-    return int(xp.sum(xp.astype(s > rtol * s[0], xp.int64)))
+    return float(s[0]) if s.shape[0] else 0.0
+
+
+def _rank(X, xp, atol):
+    s = xp.linalg.svdvals(X)
+    return int(xp.sum(xp.astype(s > atol, xp.int64)))
 
 
 def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
@@ -53,8 +55,9 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
     rng : None, int or numpy.random.Generator
         Randomness of ``"randomized"`` (SPEC 7).
     rcond : float, optional
-        Relative cut-off for numerical rank and pseudoinverses; default
-        ``eps * max(m, n, r)``.
+        Cut-off for numerical ranks and pseudoinverses, relative to the
+        scale ``||C||_2 ||R||_2`` of the product (to ``||C||_2`` and
+        ``||R||_2`` for the factors); default ``eps * max(m, n, r)``.
     check_finite : bool, default True
         Reject NaN and Inf.
 
@@ -116,13 +119,18 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
     else:
         rtol = check_real(rcond, "rcond", low=0.0, high=1.0, high_open=True)
 
+    # All cuts are relative to the scale ||C|| ||R|| of the problem (not to the
+    # largest singular value of each intermediate, which may be pure rounding
+    # when the product is numerically zero).
+    nc, nr = _norm2(C, xp), _norm2(R, xp)
     if method == "exact":
-        Cp, rc = _svd_pinv(C, xp, rtol)
-        Rp, rr = _svd_pinv(R, xp, rtol)
+        Cp, rc = _svd_pinv(C, xp, rtol * nc)
+        Rp, rr = _svd_pinv(R, xp, rtol * nr)
         if rc == r and rr == r:
             return Rp @ Cp
-        left, _ = _svd_pinv(Cp @ C @ R, xp, rtol)  # (C^+ C R)^+ : (n, r)
-        right, _ = _svd_pinv(C @ (R @ Rp), xp, rtol)  # (C R R^+)^+ : (r, m)
+        # (C^+ C R)^+ (C R R^+)^+, the intermediates scaled like R and C
+        left, _ = _svd_pinv((Cp @ C) @ R, xp, rtol * nc * nr / max(nc, np.finfo(dt).tiny))
+        right, _ = _svd_pinv(C @ (R @ Rp), xp, rtol * nc * nr / max(nr, np.finfo(dt).tiny))
         return left @ right
 
     rng = check_rng(rng)
@@ -130,15 +138,19 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
     # rank(A) is the rank of the small r x r matrix T1 T2^T
     _, T1 = xp.linalg.qr(C)
     _, T2 = xp.linalg.qr(R.T)
-    rank_a = _rank(T1 @ T2.T, xp, rtol)
+    rank_a = _rank(T1 @ T2.T, xp, rtol * nc * nr)
+    if rank_a == 0:
+        return xp.zeros((n, m), dtype=xdt)
     for _ in range(3):
         P = normal(rng, (m, r), dtype=dt, xp=xp)
         Q = normal(rng, (n, r), dtype=dt, xp=xp)
-        PA = (P.T @ C) @ R  # (r, n)
-        AQ = C @ (R @ Q)  # (m, r)
-        PAQ = (P.T @ C) @ (R @ Q)  # (r, r)
-        PAp, r1 = _svd_pinv(PA, xp, rtol)
-        AQp, r2 = _svd_pinv(AQ, xp, rtol)
+        PC = P.T @ C  # (r, r)
+        RQ = R @ Q  # (r, r)
+        PA = PC @ R  # (r, n)
+        AQ = C @ RQ  # (m, r)
+        PAQ = PC @ RQ  # (r, r)
+        PAp, r1 = _svd_pinv(PA, xp, rtol * _norm2(PC, xp) * nr)
+        AQp, r2 = _svd_pinv(AQ, xp, rtol * nc * _norm2(RQ, xp))
         if r1 == rank_a and r2 == rank_a:
             return PAp @ PAQ @ AQp
     raise ValueError(

@@ -1,0 +1,122 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nla
+from tests.helpers import assert_namespace, random_orthogonal, seeds, to_numpy
+
+EPS = np.finfo(np.float64).eps
+
+
+@st.composite
+def factor_pair(draw):
+    """C (m x r) of rank rc and R (r x n) of rank rr with a known product rank.
+
+    C = Uc diag(sc) W[:, :rc]^T and R = W[:, t:t+rr] diag(sr) Vr^T for one
+    orthogonal W (r x r): the inner product W[:, :rc]^T W[:, t:t+rr] is a
+    partial identity, so rank(A) = |[0, rc) & [t, t+rr)| exactly (0 allowed)
+    and kappa(A) <= kappa(sc) kappa(sr) <= 1e4.
+    """
+    m = draw(st.integers(1, 12))
+    n = draw(st.integers(1, 12))
+    r = draw(st.integers(1, 8))
+    rc = draw(st.integers(1, min(m, r)))
+    rr = draw(st.integers(1, min(n, r)))
+    t = draw(st.integers(0, r - rr))
+    rng = np.random.default_rng(draw(seeds))
+    sc = np.logspace(0, -draw(st.floats(0, 2)), rc)
+    sr = np.logspace(0, -draw(st.floats(0, 2)), rr)
+    W = random_orthogonal(rng, r)
+    C = (random_orthogonal(rng, m, rc) * sc) @ W[:, :rc].T
+    R = (random_orthogonal(rng, n, rr) * sr) @ W[:, t : t + rr].T
+    return C, R.T
+
+
+@given(factor_pair(), st.sampled_from(["exact", "randomized"]))
+def test_matches_numpy_pinv(pair, method):
+    # Wedin: for a rank-preserving perturbation E, ||(A+E)^+ - A^+|| <=
+    # 2 ||A^+||^2 ||E||; every step is a backward-stable SVD/QR/product with
+    # ||E|| ~ max-dim * eps * ||A||, so relative to ||A^+|| the error is
+    # O(kappa(A) * eps * max-dim); kappa <= 1e4 here and 1e3 covers the steps
+    C, R = pair
+    A = C @ R
+    P0 = np.linalg.pinv(A)
+    P = nla.pinv_cr(C, R, method=method, rng=0)
+    assert P.shape == (A.shape[1], A.shape[0])
+    s = np.linalg.svd(A, compute_uv=False)
+    if s[0] < 1e-12:  # A = 0 (the factors' subspaces do not meet)
+        assert np.linalg.norm(P) <= 1e-6
+        return
+    kappa = s[0] / s[s > 1e-8 * s[0]][-1]
+    tol = 1e3 * kappa * EPS * max(A.shape + (C.shape[1],)) * np.linalg.norm(P0, 2)
+    assert np.linalg.norm(P - P0, 2) <= tol
+
+
+@pytest.mark.parametrize("method", ["exact", "randomized"])
+@pytest.mark.parametrize("rc, rr", [(4, 4), (2, 4), (4, 2), (3, 3)])
+def test_three_identities(method, rc, rr):
+    rng = np.random.default_rng(rc * 10 + rr)
+    r = 4
+    C = rng.standard_normal((9, rc)) @ rng.standard_normal((rc, r))
+    R = rng.standard_normal((r, rr)) @ rng.standard_normal((rr, 7))
+    P0 = np.linalg.pinv(C @ R)
+    P = nla.pinv_cr(C, R, method=method, rng=1)
+    # Gaussian factors of this size: kappa(A) < 1e3, so 1e-9 relative is
+    # ~ 1e3 * kappa * eps with margin
+    np.testing.assert_allclose(P, P0, atol=1e-9 * np.linalg.norm(P0, 2))
+    if rc == rr == r:
+        # full column rank C and full row rank R: A^+ = R^+ C^+
+        np.testing.assert_allclose(
+            np.linalg.pinv(R) @ np.linalg.pinv(C), P0, atol=1e-9 * np.linalg.norm(P0, 2)
+        )
+    else:
+        # the naive shortcut is wrong for rank-deficient factors, the general
+        # formula (C^+ C R)^+ (C R R^+)^+ is right
+        Cp, Rp = np.linalg.pinv(C), np.linalg.pinv(R)
+        general = np.linalg.pinv(Cp @ C @ R) @ np.linalg.pinv(C @ R @ Rp)
+        np.testing.assert_allclose(general, P0, atol=1e-9 * np.linalg.norm(P0, 2))
+
+
+def test_penrose_conditions_and_zero():
+    rng = np.random.default_rng(5)
+    C = rng.standard_normal((6, 3))
+    R = rng.standard_normal((3, 5))
+    R[2] = R[0] + R[1]
+    A = C @ R
+    P = nla.pinv_cr(C, R)
+    tol = 1e-10 * np.linalg.norm(A, 2) * np.linalg.norm(P, 2)
+    np.testing.assert_allclose(A @ P @ A, A, atol=tol * np.linalg.norm(A, 2))
+    np.testing.assert_allclose(P @ A @ P, P, atol=tol * np.linalg.norm(P, 2))
+    np.testing.assert_allclose((A @ P).T, A @ P, atol=tol)
+    np.testing.assert_allclose((P @ A).T, P @ A, atol=tol)
+    Z = nla.pinv_cr(np.zeros((4, 2)), np.ones((2, 3)))
+    assert Z.shape == (3, 4) and np.all(Z == 0)
+
+
+def test_same_rng_dtype_namespace(xp):
+    rng = np.random.default_rng(2)
+    C = rng.standard_normal((6, 3))
+    R = rng.standard_normal((3, 5))
+    a = nla.pinv_cr(xp.asarray(C), xp.asarray(R), method="randomized", rng=4)
+    b = nla.pinv_cr(xp.asarray(C), xp.asarray(R), method="randomized", rng=4)
+    assert_namespace(a, xp)
+    np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    f = nla.pinv_cr(C.astype(np.float32), R.astype(np.float32))
+    assert f.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "args, kw, exc, match",
+    [
+        ((np.ones((4, 2)), np.ones((3, 5))), {}, ValueError, "C.shape"),
+        ((np.ones(4), np.ones((1, 5))), {}, ValueError, "C"),
+        ((np.ones((4, 2)), np.ones((2, 5, 1))), {}, ValueError, "R"),
+        ((np.full((4, 2), np.nan), np.ones((2, 5))), {}, ValueError, "C"),
+        ((np.ones((4, 2)), np.ones((2, 5))), {"method": "svd"}, ValueError, "method"),
+        ((np.ones((4, 2)), np.ones((2, 5))), {"rcond": -1.0}, ValueError, "rcond"),
+    ],
+)
+def test_bad_input(args, kw, exc, match):
+    with pytest.raises(exc, match=match):
+        nla.pinv_cr(*args, **kw)
