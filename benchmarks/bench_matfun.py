@@ -58,6 +58,19 @@ def _median_time(fn, reps):
     return statistics.median(ts)
 
 
+def _best_time(fn, reps):
+    """Best of `reps` calls: on a shared machine the minimum is the least
+    disturbed estimate of the cost, which is what the cheapest-setting table
+    compares."""
+    fn()
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def error_cost_table(quick, batch=64, n=48):
     """Error and time of every setting for each kappa (sqrtm forward, float64),
     and the cheapest eigh-free setting reaching 1e-3, 1e-6 and 1e-10.
@@ -74,10 +87,10 @@ def error_cost_table(quick, batch=64, n=48):
         ref = _ref(A)
         for label, kw in settings:
             err = _rel(nla.sqrtm(A, **kw), ref)
-            t = _median_time(lambda kw=kw: nla.sqrtm(A, **kw), reps)
+            t = _best_time(lambda kw=kw: nla.sqrtm(A, **kw), reps)
             rows.append((kappa, label, err, t))
     head = "   setting                       " + "".join(f"   kappa={k:<8.0e}" for k in kappas)
-    lines = [f"error versus kappa (relative Frobenius error, max over the batch; time), "
+    lines = [f"error versus kappa (relative Frobenius error, max over the batch; best-of-{reps} time), "
              f"sqrtm forward, {batch}x{n}x{n} float64:", head]
     for label, _ in settings:
         cells = []

@@ -3,7 +3,7 @@
 All routines are generic array-API code: leading dimensions are batch
 dimensions, every matrix is normalized on its own, and the only primitives are
 ``matmul``, ``linalg.eigh`` and ``linalg.solve`` (plus ``linalg.cholesky`` for
-the optional definiteness check of the series methods).
+the definiteness check of the series methods).
 """
 
 from __future__ import annotations
