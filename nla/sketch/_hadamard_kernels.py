@@ -350,6 +350,112 @@ def row_transform(src, row, sg, use_signs, sc):
 
 
 # ---------------------------------------------------------------------------
+# rows: transforms along the last axis of a C-ordered (m, d) array
+# ---------------------------------------------------------------------------
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def fwht_rows(x, sg, use_signs, out, check, bad):
+    m, d = x.shape
+    sc = 1.0 / np.sqrt(d)
+    for r in nb.prange(m):
+        row = out[r]
+        row_transform(x[r], row, sg, use_signs, sc)
+        if check:
+            # while the row is still in cache: v * 0 is NaN iff v is not
+            # finite, so a non-finite input or an overflow shows up here
+            # (eight independent accumulators keep it vectorizable)
+            a0 = 0.0 * row[0]
+            a1 = a0
+            a2 = a0
+            a3 = a0
+            a4 = a0
+            a5 = a0
+            a6 = a0
+            a7 = a0
+            d8 = d - d % 8
+            for j in range(0, d8, 8):
+                a0 += row[j] * 0.0
+                a1 += row[j + 1] * 0.0
+                a2 += row[j + 2] * 0.0
+                a3 += row[j + 3] * 0.0
+                a4 += row[j + 4] * 0.0
+                a5 += row[j + 5] * 0.0
+                a6 += row[j + 6] * 0.0
+                a7 += row[j + 7] * 0.0
+            for j in range(d8, d):
+                a0 += row[j] * 0.0
+            acc = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+            bad[r] = acc != acc
+    return out
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _load_row(x, r, buf, sg, d_pad, sc):
+    d = x.shape[1]
+    if d == d_pad:
+        row_transform(x[r], buf, sg, True, sc)
+    else:
+        for j in range(d):
+            buf[j] = x[r, j]
+        for j in range(d, d_pad):
+            buf[j] = 0.0
+        row_transform(buf, buf, sg, True, sc)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def sketch_rows(x, sg, d_pad, indptr, indices, data, out, nchunks):
+    # out[r] = P (H D pad(x[r])): rows are padded and transformed four at
+    # a time in per-thread buffers and multiplied by the sparse P right
+    # there, so the (n, d_pad) transform is never written to memory; the
+    # four rows share each load of P and give independent sums.
+    m, d = x.shape
+    k = out.shape[1]
+    sc = 1.0 / np.sqrt(d_pad)
+    chunk = (m + nchunks - 1) // nchunks
+    for c in nb.prange(nchunks):
+        buf = np.empty((4, d_pad), dtype=x.dtype)
+        b0 = buf[0]
+        b1 = buf[1]
+        b2 = buf[2]
+        b3 = buf[3]
+        r0 = c * chunk
+        r1 = min(m, (c + 1) * chunk)
+        r = r0
+        while r + 4 <= r1:
+            _load_row(x, r, b0, sg, d_pad, sc)
+            _load_row(x, r + 1, b1, sg, d_pad, sc)
+            _load_row(x, r + 2, b2, sg, d_pad, sc)
+            _load_row(x, r + 3, b3, sg, d_pad, sc)
+            for i in range(k):
+                s0 = 0.0 * b0[0]
+                s1 = s0
+                s2 = s0
+                s3 = s0
+                for t in range(indptr[i], indptr[i + 1]):
+                    v = data[t]
+                    col = indices[t]
+                    s0 += v * b0[col]
+                    s1 += v * b1[col]
+                    s2 += v * b2[col]
+                    s3 += v * b3[col]
+                out[r, i] = s0
+                out[r + 1, i] = s1
+                out[r + 2, i] = s2
+                out[r + 3, i] = s3
+            r += 4
+        while r < r1:
+            _load_row(x, r, b0, sg, d_pad, sc)
+            for i in range(k):
+                s0 = 0.0 * b0[0]
+                for t in range(indptr[i], indptr[i + 1]):
+                    s0 += data[t] * b0[indices[t]]
+                out[r, i] = s0
+            r += 1
+    return out
+
+
+# ---------------------------------------------------------------------------
 # column panels: transforms along axis 0 of a C-ordered (d, n) array
 # ---------------------------------------------------------------------------
 #
