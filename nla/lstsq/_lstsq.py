@@ -115,13 +115,25 @@ def _svd_factor(SA, xp, rcond):
 
 
 def _solve_sketched(SA, Sb, xp, rcond):
-    """Minimum-norm minimizer of ||SA x - Sb|| and (rank, cond)."""
-    U, s, Vt, r, cond = _svd_factor(SA, xp, rcond)
+    """Minimum-norm minimizer of ||SA x - Sb|| and (rank, cond).
+
+    QR of the sketch, then the singular values of the small R decide the
+    rank: full rank solves with R, otherwise the truncated SVD of R.
+    """
     d = SA.shape[1]
-    if r == 0:
-        return xp.zeros((d, Sb.shape[1]), dtype=SA.dtype), 0, cond
-    coef = (xp.matrix_transpose(U) @ Sb) / s[:, None]
-    return xp.matrix_transpose(Vt) @ coef, r, cond
+    Q, R = xp.linalg.qr(SA, mode="reduced")
+    s = xp.linalg.svdvals(R)
+    smax = float(s[0])
+    if smax == 0.0:
+        return xp.zeros((d, Sb.shape[1]), dtype=SA.dtype), 0, math.inf
+    r = int(xp.sum(xp.astype(s > rcond * smax, xp.int32)))
+    cond = smax / float(s[r - 1])
+    c = xp.matrix_transpose(Q) @ Sb
+    if r == d:
+        return solve_triangular(R, c, xp=xp), r, cond
+    U, sr, Vt = xp.linalg.svd(R, full_matrices=False)
+    coef = (xp.matrix_transpose(U[:, :r]) @ c) / sr[:r][:, None]
+    return xp.matrix_transpose(Vt[:r, :]) @ coef, r, cond
 
 
 def _matmul(A, X, xp):
@@ -140,6 +152,54 @@ def _rmatmul(A, X, xp):
 
 def _col_norms(X, xp):
     return xp.linalg.vector_norm(X, axis=0)
+
+
+def _gram_solver(Y, xp, numpy_fast):
+    """``Z -> (Y^T Y)^{-1} Z`` by Cholesky of the Gram matrix of a
+    well-conditioned Y (BLAS-3 rank-k update with NumPy)."""
+    linalg = xp.linalg
+    if numpy_fast:
+        import scipy.linalg
+        from scipy.linalg.blas import get_blas_funcs
+
+        Yc = Y if Y.flags.c_contiguous else np.ascontiguousarray(Y)
+        # Yc.T is Fortran-ordered (d x n): G = Yc.T @ Yc is syrk(a=Yc.T, trans=0)
+        syrk = get_blas_funcs("syrk", (Yc,))
+        G = syrk(1.0, Yc.T, trans=0, lower=0)
+        Gs = np.triu(G) + np.triu(G, 1).T
+        try:
+            U = scipy.linalg.cholesky(Gs, lower=False, check_finite=False)
+            ok = bool(np.all(np.isfinite(U)))
+        except np.linalg.LinAlgError:
+            ok = False
+        if ok:
+            def solve(Z):
+                t = scipy.linalg.solve_triangular(U, Z, trans=1, check_finite=False)
+                return scipy.linalg.solve_triangular(U, t, check_finite=False)
+
+            return solve
+        G = Gs
+    else:
+        G = xp.matrix_transpose(Y) @ Y
+        try:
+            L = linalg.cholesky(G)
+            ok = bool(xp.all(xp.isfinite(L)))
+        except Exception:
+            ok = False
+        if ok:
+            def solve(Z):
+                t = solve_triangular(L, Z, lower=True, xp=xp)
+                return solve_triangular(L, t, lower=True, trans=True, xp=xp)
+
+            return solve
+    # Y is well conditioned, so this needs a broken sketch: eigen-solve instead
+    w, V = linalg.eigh(G)
+    w = xp.where(w > 0, w, xp.ones_like(w))
+
+    def solve(Z):
+        return V @ ((xp.matrix_transpose(V) @ Z) / w[:, None])
+
+    return solve
 
 
 # ---------------------------------------------------------------------------
@@ -161,18 +221,21 @@ def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
     cond = smax / float(s[r - 1])
     numpy_fast = is_numpy_namespace(xp) and isinstance(A, np.ndarray)
     if r == d:
-        # N = R^{-1}: Y = A R^{-1} by one triangular solve from the right
+        # N = R^{-1}. With NumPy: the explicit triangular inverse (O(d^3),
+        # small) and one GEMM beat a TRSM on tall A; rounding in R^{-1} only
+        # perturbs the preconditioner, which the refinement sweeps absorb.
         if numpy_fast:
-            from scipy.linalg.blas import get_blas_funcs
+            import scipy.linalg
 
-            trsm = get_blas_funcs("trsm", (R, A))
-            Y = trsm(1.0, R, A, side=1, lower=0, trans_a=0, diag=0)
+            Rinv = scipy.linalg.lapack.get_lapack_funcs("trtri", (R,))(R, lower=0)[0]
+            N = np.triu(Rinv)
+            Y = A @ N
 
             def apply_N(Z):
-                return solve_triangular(R, Z, xp=xp)
+                return N @ Z
 
             def apply_Nt(Z):
-                return solve_triangular(R, Z, trans=True, xp=xp)
+                return N.T @ Z
 
         else:
             Y = xp.matrix_transpose(
@@ -198,25 +261,8 @@ def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
         def apply_Nt(Z):
             return xp.matrix_transpose(N) @ Z
 
-    G = xp.matrix_transpose(Y) @ Y
+    gram_solve = _gram_solver(Y, xp, numpy_fast)
     del Y
-    try:
-        L = linalg.cholesky(G)
-    except Exception:  # Y is well conditioned; this needs a broken sketch
-        L = None
-    if L is None or not bool(xp.all(xp.isfinite(L))):
-        # fall back to a symmetric eigen-solve of the small Gram matrix
-        w, V = linalg.eigh(G)
-        w = xp.where(w > 0, w, xp.ones_like(w))
-
-        def gram_solve(Z):
-            return V @ ((xp.matrix_transpose(V) @ Z) / w[:, None])
-
-    else:
-
-        def gram_solve(Z):
-            t = solve_triangular(L, Z, lower=True, xp=xp)
-            return solve_triangular(L, t, lower=True, trans=True, xp=xp)
 
     x = xp.zeros((d, b.shape[1]), dtype=b.dtype)
     res = b
