@@ -1,0 +1,177 @@
+"""Sketched least squares against LAPACK (gelsd, gelsy), NumPy and LSQR."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import nla
+from benchmarks._harness import Case, Runner
+
+FAMILY = "lstsq"
+
+
+def _dense_case(quick):
+    import scipy.linalg
+
+    n, d = (16384, 256) if quick else (131072, 256)
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((n, d)) * np.logspace(0, -3, d)
+    b = A @ rng.standard_normal(d) + 1e-3 * rng.standard_normal(n)
+    x_lap = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
+    r_opt = np.linalg.norm(A @ x_lap - b)
+    pinv_norm = 1.0 / scipy.linalg.svdvals(A)[-1]
+    bnorm = np.linalg.norm(b)
+
+    def acc(x):
+        x = np.asarray(x)
+        return {
+            "rel_resid": float(np.linalg.norm(A @ x - b) / bnorm),
+            "inf_err_vs_gelsd": float(np.max(np.abs(x - x_lap)) / np.max(np.abs(x_lap))),
+            # the achieved eps of the l-infinity bound (<= eps means it holds)
+            "linf_eps": float(np.max(np.abs(x - x_lap)) / (r_opt * pinv_norm / np.sqrt(d))),
+        }
+
+    def normal_eq():
+        c, low = scipy.linalg.cho_factor(A.T @ A)
+        return scipy.linalg.cho_solve((c, low), A.T @ b)
+
+    m_linf = nla.lstsq(A, b, method="linf", rng=0, return_info=True)[1].sketch_rows
+    runners = [
+        Runner("scipy gelsd", lambda: scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]),
+        Runner("scipy gelsy", lambda: scipy.linalg.lstsq(A, b, lapack_driver="gelsy")[0]),
+        Runner("numpy.linalg.lstsq", lambda: np.linalg.lstsq(A, b)[0]),
+        Runner("normal equations (Cholesky)", normal_eq),
+        Runner("one product A @ x", lambda: A @ x_lap, accuracy=lambda _: {}),
+        Runner("nla precondition", lambda: nla.lstsq(A, b, rng=1), ours=True),
+        Runner("nla sketch (eps=0.5)", lambda: nla.lstsq(A, b, method="sketch", rng=1), ours=True),
+        Runner(f"nla linf (eps=1, m={m_linf})", lambda: nla.lstsq(A, b, method="linf", rng=1), ours=True),
+        Runner(
+            f"nla sketch countsketch m={m_linf}",
+            lambda: nla.lstsq(A, b, method="sketch", sketch="countsketch", sketch_rows=m_linf, rng=1),
+            ours=True,
+        ),
+    ]
+    return Case(
+        FAMILY,
+        f"dense A = G diag(logspace(0,-3,{d})), {n}x{d}, b = A x + 1e-3 noise",
+        runners,
+        accuracy=acc,
+        reference="scipy gelsd",
+        rounds=3,
+        notes="inf_err_vs_gelsd = ||x - x_gelsd||_inf / ||x_gelsd||_inf; "
+        "linf_eps = ||x - x*||_inf / (||r*|| ||A^+|| / sqrt(d))",
+    )
+
+
+def _contrast_case(quick):
+    """Heavy-leverage problems where CountSketch breaks the l-infinity bound."""
+    import scipy.linalg
+
+    n, d, spikes = (8192, 64, 16) if quick else (16384, 64, 16)
+    seeds = range(10 if quick else 20)
+
+    def problem(seed):
+        rng = np.random.default_rng(1000 + seed)
+        A = np.zeros((n, d))
+        A[:d] = np.eye(d)
+        b = np.zeros(n)
+        b[:d] = rng.standard_normal(d)
+        b[rng.choice(np.arange(d, n), size=spikes, replace=False)] = 1.0
+        return A, b
+
+    probs = [problem(s) for s in seeds]
+    m = nla.lstsq(*probs[0], method="linf", rng=0, return_info=True)[1].sketch_rows
+
+    def ratio(A, b, x):
+        x_opt = scipy.linalg.lstsq(A, b)[0]
+        r = np.linalg.norm(A @ x_opt - b)
+        return np.max(np.abs(x - x_opt)) / (r / np.sqrt(d))  # ||A^+|| = 1
+
+    def over_seeds(solve):
+        def acc(_):
+            rs = np.array([ratio(A, b, solve(A, b, s)) for s, (A, b) in zip(seeds, probs)])
+            return {
+                "linf_eps_median": float(np.median(rs)),
+                "linf_eps_q90": float(np.quantile(rs, 0.9)),
+                "violations(eps=1)": f"{int(np.sum(rs > 1))}/{rs.size}",
+            }
+
+        return acc
+
+    lin = lambda A, b, s: nla.lstsq(A, b, method="linf", rng=s)  # noqa: E731
+    cnt = lambda A, b, s: nla.lstsq(  # noqa: E731
+        A, b, method="sketch", sketch="countsketch", sketch_rows=m, rng=s
+    )
+    ssg = lambda A, b, s: nla.lstsq(  # noqa: E731
+        A, b, method="sketch", sketch="sparse_sign", sketch_rows=m, rng=s
+    )
+    A0, b0 = probs[0]
+    runners = [
+        Runner("scipy gelsd", lambda: scipy.linalg.lstsq(A0, b0, lapack_driver="gelsd")[0]),
+        Runner(f"nla linf (SRHT, m={m})", lambda: lin(A0, b0, 0), ours=True, accuracy=over_seeds(lin)),
+        Runner(f"countsketch m={m}", lambda: cnt(A0, b0, 0), ours=True, accuracy=over_seeds(cnt)),
+        Runner(f"sparse sign (8/col) m={m}", lambda: ssg(A0, b0, 0), ours=True, accuracy=over_seeds(ssg)),
+    ]
+    return Case(
+        FAMILY,
+        f"l-inf contrast: A = [I_{d}; 0] ({n}x{d}), r* = {spikes} unit spikes, {len(seeds)} seeds",
+        runners,
+        accuracy=lambda _: {},
+        reference="scipy gelsd",
+        rounds=3,
+        notes="linf_eps over seeds; the guarantee asks linf_eps <= eps = 1",
+    )
+
+
+def _sparse_case(quick):
+    import scipy.sparse as sp
+    import scipy.sparse.linalg
+
+    n, d = (20000, 100) if quick else (200000, 200)
+    rng = np.random.default_rng(3)
+    A = sp.random(n, d, density=1e-3, random_state=4, format="csr")
+    A = (A + sp.eye(n, d)) @ sp.diags(np.logspace(0, -3, d))
+    A = A.tocsr()
+    b = A @ rng.standard_normal(d) + 1e-3 * rng.standard_normal(n)
+    x_ref = nla.lstsq(A, b, rng=0, tol=1e-14)
+    bnorm = np.linalg.norm(b)
+    iters = {}
+
+    def acc(name):
+        def f(x):
+            x = np.asarray(x)
+            out = {
+                "rel_resid": float(np.linalg.norm(A @ x - b) / bnorm),
+                "rel_err": float(np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)),
+            }
+            if name in iters:
+                out["iterations"] = iters[name]
+            return out
+
+        return f
+
+    def plain():
+        out = scipy.sparse.linalg.lsqr(A, b, atol=1e-10, btol=1e-10, iter_lim=20000)
+        iters["lsqr"] = int(out[2])
+        return out[0]
+
+    def ours():
+        x, info = nla.lstsq(A, b, rng=1, return_info=True)
+        iters["nla"] = info.iterations
+        return x
+
+    return Case(
+        FAMILY,
+        f"sparse A ({n}x{d}, density 1e-3, columns scaled by logspace(0,-3))",
+        [
+            Runner("scipy lsqr (no preconditioner)", plain, accuracy=acc("lsqr")),
+            Runner("nla precondition (LSQR on A R^-1)", ours, ours=True, accuracy=acc("nla")),
+        ],
+        reference="scipy lsqr (no preconditioner)",
+        rounds=3,
+        notes="rel_err against nla precondition at tol=1e-14",
+    )
+
+
+def cases(quick):
+    return [_dense_case(quick), _contrast_case(quick), _sparse_case(quick)]
