@@ -117,7 +117,7 @@ def test_float32_stays_float32(method):
         assert np.linalg.norm(x - x_ref) <= 10 * 10 * U32 * 110 * np.linalg.norm(x_ref)
     # mixed precision promotes
     assert nla.lstsq(A.astype(np.float32), b, method=method, rng=0).dtype == np.float64
-    assert nla.lstsq(A.astype(np.int64) if False else A, b.astype(np.float32), rng=0).dtype == np.float64
+    assert nla.lstsq(A, b.astype(np.float32), method=method, rng=0).dtype == np.float64
 
 
 def test_integer_input_promotes():
@@ -362,6 +362,19 @@ def test_bad_input():
         nla.lstsq(None, b)
     with pytest.raises(ValueError, match="A must not contain NaN"):
         nla.lstsq(sp.csr_array(bad), b)
+
+
+def test_sparse_rank_deficient_minimum_norm():
+    rng = np.random.default_rng(12)
+    A = sp.random(3000, 12, density=0.05, random_state=5, format="csc") + sp.eye(3000, 12)
+    A = sp.hstack([A, A[:, :3] + A[:, 3:6]]).tocsr()  # rank 12 of 15 columns
+    b = rng.standard_normal(3000)
+    x, info = nla.lstsq(A, b, rng=0, return_info=True)
+    assert info.rank == 12
+    x_ref = scipy.linalg.lstsq(A.toarray(), b)[0]  # gelsd: minimum norm
+    # LSQR stopping test as in test_sparse_matches_dense_and_lsqr
+    rel_r = np.linalg.norm(b - A @ x_ref) / np.linalg.norm(A @ x_ref)
+    assert np.linalg.norm(x - x_ref) <= 100 * 1e-10 * rel_r * np.linalg.norm(x_ref)
 
 
 def test_zero_right_hand_side():
