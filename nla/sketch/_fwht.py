@@ -65,6 +65,23 @@ def _build_all():
     def fwht_numba(x, signs=None, check_finite=False):
         """Numba FWHT of the rows of x; with ``check_finite`` also returns
         whether every output is finite (a fused, nearly free check)."""
+        if np.iscomplexobj(x):
+            # H and D are real: transform the real and imaginary parts (the
+            # same additions as complex butterflies, so the same bits, and
+            # no complex kernels to compile)
+            if signs is not None and np.iscomplexobj(signs):
+                x = x * signs
+                signs = None
+            re = fwht_numba(np.real(x), signs, check_finite)
+            im = fwht_numba(np.imag(x), signs, check_finite)
+            out = np.empty(x.shape, dtype=x.dtype)
+            if check_finite:
+                (re, ok_re), (im, ok_im) = re, im
+            out.real = re
+            out.imag = im
+            if check_finite:
+                return out, ok_re and ok_im
+            return out
         if signs is None:
             sg = np.ones(1, dtype=x.dtype)
             use = False
