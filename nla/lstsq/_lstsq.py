@@ -69,6 +69,12 @@ class LstsqInfo:
     converged : bool
         Whether the iterative part met `tol` (always True for the one-shot
         sketching methods).
+    route : str
+        How the solution was computed: ``"cholqr"`` (Cholesky QR of ``A
+        R^{-1}`` plus refinement), ``"seminormal"`` (refinement with the
+        Cholesky factor of ``A^T A``, taken only when the sketch shows
+        ``d u cond(A)^2 <= 1e-3``), ``"lsqr"`` (sparse ``A``),
+        ``"sketch-and-solve"``, or ``"none"`` (``S A`` is zero, so ``x = 0``).
     """
 
     method: str
@@ -79,6 +85,7 @@ class LstsqInfo:
     condition_estimate: float
     residual_norm: object
     converged: bool
+    route: str
 
 
 # ---------------------------------------------------------------------------
@@ -207,6 +214,32 @@ def _gram_solver(Y, xp, numpy_fast):
 # ---------------------------------------------------------------------------
 
 
+def _refine(A, b, apply_N, apply_Nt, gram_solve, xp, tol, maxiter):
+    """Sweeps ``x <- x + N (Y^T Y)^{-1} N^T A^T (b - A x)`` from x = 0."""
+    d = A.shape[1]
+    x = xp.zeros((d, b.shape[1]), dtype=b.dtype)
+    res = b
+    prev = math.inf
+    converged = False
+    it = 0
+    xnorm = None
+    for it in range(1, maxiter + 1):
+        dx = apply_N(gram_solve(apply_Nt(_rmatmul(A, res, xp))))
+        x = x + dx
+        res = b - _matmul(A, x, xp)
+        xnorm = float(xp.max(_col_norms(x, xp)))
+        step = float(xp.max(_col_norms(dx, xp)))
+        if step <= tol * xnorm or xnorm == 0.0:
+            converged = True
+            break
+        if it > 1 and step > 0.5 * prev:
+            # no longer contracting: working precision is reached
+            converged = step <= math.sqrt(tol) * xnorm
+            break
+        prev = step
+    return x, res, it, converged
+
+
 def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
     d = A.shape[1]
     linalg = xp.linalg
@@ -217,9 +250,22 @@ def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
     r = int(xp.sum(xp.astype(s > rcond * smax, xp.int32))) if smax > 0 else 0
     if r == 0:
         x = xp.zeros((d, b.shape[1]), dtype=b.dtype)
-        return x, b, 0, 0, math.inf, True
+        return x, b, 0, 0, math.inf, True, "none"
     cond = smax / float(s[r - 1])
     numpy_fast = is_numpy_namespace(xp) and isinstance(A, np.ndarray)
+    u = float(np.finfo(_np_float(xp, A.dtype)).eps)
+    if numpy_fast and r == d and d * u * cond**2 <= 1e-3:
+        # cond(A) is known from the sketch to be moderate: the refinement
+        # converges with the Cholesky factor of A^T A itself (corrected
+        # semi-normal equations, contraction ~ d u cond^2), which costs one
+        # SYRK instead of a GEMM plus a SYRK. Falls through if it stalls.
+        def ident(Z):
+            return Z
+
+        gram_solve = _gram_solver(A, xp, True)
+        x, res, it, converged = _refine(A, b, ident, ident, gram_solve, xp, tol, maxiter)
+        if converged:
+            return x, res, it, r, cond, converged, "seminormal"
     if r == d:
         # N = R^{-1}. With NumPy: the explicit triangular inverse (O(d^3),
         # small) and one GEMM beat a TRSM on tall A; rounding in R^{-1} only
@@ -264,27 +310,8 @@ def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
     gram_solve = _gram_solver(Y, xp, numpy_fast)
     del Y
 
-    x = xp.zeros((d, b.shape[1]), dtype=b.dtype)
-    res = b
-    prev = math.inf
-    converged = False
-    it = 0
-    xnorm = None
-    for it in range(1, maxiter + 1):
-        dx = apply_N(gram_solve(apply_Nt(_rmatmul(A, res, xp))))
-        x = x + dx
-        res = b - _matmul(A, x, xp)
-        xnorm = float(xp.max(_col_norms(x, xp)))
-        step = float(xp.max(_col_norms(dx, xp)))
-        if step <= tol * xnorm or xnorm == 0.0:
-            converged = True
-            break
-        if it > 1 and step > 0.5 * prev:
-            # no longer contracting: working precision is reached
-            converged = step <= math.sqrt(tol) * xnorm
-            break
-        prev = step
-    return x, res, it, r, cond, converged
+    x, res, it, converged = _refine(A, b, apply_N, apply_Nt, gram_solve, xp, tol, maxiter)
+    return x, res, it, r, cond, converged, "cholqr"
 
 
 # ---------------------------------------------------------------------------
@@ -298,7 +325,7 @@ def _precond_sparse(A, b, SA, Sb, xp, rcond, tol, maxiter):
     d = A.shape[1]
     U, s, Vt, r, cond = _svd_factor(SA, xp, rcond)
     if r == 0:
-        return np.zeros((d, b.shape[1]), dtype=b.dtype), b, 0, 0, math.inf, True
+        return np.zeros((d, b.shape[1]), dtype=b.dtype), b, 0, 0, math.inf, True, "none"
     N = Vt.T / s[None, :]
     dt = b.dtype
     op = LinearOperator(
@@ -317,7 +344,7 @@ def _precond_sparse(A, b, SA, Sb, xp, rcond, tol, maxiter):
         iters = max(iters, int(out[2]))
         converged = converged and out[1] in (0, 1, 2, 4, 5)
     res = b - np.asarray(A @ x)
-    return x, res, iters, r, cond, converged
+    return x, res, iters, r, cond, converged, "lsqr"
 
 
 # ---------------------------------------------------------------------------
@@ -353,7 +380,11 @@ def lstsq(
         ``"precondition"`` (default): full accuracy. A sparse sign sketch of
         ``4 d`` rows gives ``R`` with ``A R^{-1}`` well conditioned; dense
         ``A`` is then solved by Cholesky QR on ``A R^{-1}`` plus refinement
-        sweeps, sparse ``A`` by LSQR on ``A R^{-1}``, both to `tol`.
+        sweeps, sparse ``A`` by LSQR on ``A R^{-1}``, both to `tol`. When
+        the sketch shows ``d u cond(A)^2 <= 1e-3`` (``u`` the unit
+        roundoff), dense ``A`` skips the product ``A R^{-1}`` and refines
+        with the Cholesky factor of ``A^T A`` (corrected semi-normal
+        equations), falling back to Cholesky QR if that stalls.
         ``"sketch"``: sketch-and-solve, ``||A x - b|| <= (1 + eps)^{1/2}
         ||A x^* - b||`` in expectation for a Gaussian sketch (see Notes).
         ``"linf"``: sketch-and-solve with a dense Hadamard-based sketch sized
@@ -568,17 +599,17 @@ def lstsq(
     if run in ("sketch", "linf"):
         SB = S @ B
         X, rank, cond = _solve_sketched(SA, SB, xp, rcond)
-        iters, converged = 0, True
+        iters, converged, route = 0, True, "sketch-and-solve"
         res = B - _matmul(A, X, xp) if return_info else None
     else:
         iters_max = maxiter
         if is_sparse(A):
             SB = S @ B
-            X, res, iters, rank, cond, converged = _precond_sparse(
+            X, res, iters, rank, cond, converged, route = _precond_sparse(
                 A, B, SA, SB, xp, rcond, tol, iters_max or (4 * d + 100)
             )
         else:
-            X, res, iters, rank, cond, converged = _precond_dense(
+            X, res, iters, rank, cond, converged, route = _precond_dense(
                 A, B, SA, xp, rcond, tol, iters_max or 20
             )
     x = X[:, 0] if vec else X
@@ -595,5 +626,6 @@ def lstsq(
         condition_estimate=float(cond),
         residual_norm=rn,
         converged=bool(converged),
+        route=route,
     )
     return x, info

@@ -79,6 +79,18 @@ def test_precondition_kappa_1e8_large_residual():
     err = np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
     assert err <= forward_bound(A, b, x_ref, kappa, 1e-10)
     assert info.iterations <= 6
+    assert info.route == "cholqr"  # d u kappa^2 >> 1e-3: A^T A is unusable
+
+
+def test_moderate_condition_takes_seminormal_route():
+    rng = np.random.default_rng(4)
+    kappa = 1e3
+    A, b = problem(rng, 2000, 40, kappa, 1e-2)
+    x_ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
+    x, info = nla.lstsq(A, b, rng=0, return_info=True)
+    assert info.route == "seminormal" and info.converged
+    err = np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
+    assert err <= forward_bound(A, b, x_ref, kappa, 1e-10)
 
 
 def test_rank_deficient_gives_minimum_norm():
