@@ -67,7 +67,7 @@ def _contrast_case(quick):
     """Heavy-leverage problems where CountSketch breaks the l-infinity bound."""
     import scipy.linalg
 
-    n, d, spikes = (8192, 64, 16) if quick else (16384, 64, 16)
+    n, d, spikes = (4096, 64, 16) if quick else (16384, 64, 16)
     seeds = range(10 if quick else 20)
 
     def problem(seed):
@@ -127,7 +127,7 @@ def _sparse_case(quick):
     import scipy.sparse as sp
     import scipy.sparse.linalg
 
-    n, d = (20000, 100) if quick else (200000, 200)
+    n, d = (10000, 60) if quick else (200000, 200)
     rng = np.random.default_rng(3)
     A = sp.random(n, d, density=1e-3, random_state=4, format="csr")
     A = (A + sp.eye(n, d)) @ sp.diags(np.logspace(0, -3, d))
