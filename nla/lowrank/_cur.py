@@ -182,8 +182,8 @@ def cur(
     ----------
     D. C. Sorensen, M. Embree, "A DEIM induced CUR factorization", SIAM J. Sci.
     Comput. 38(3), 2016. M. W. Mahoney, P. Drineas, "CUR matrix decompositions
-    for improved data analysis", PNAS 106(3), 2009. P. Y. Chen et al.,
-    "CURing large models: compression via CUR decomposition", 2025.
+    for improved data analysis", PNAS 106(3), 2009. "CURing large models:
+    compression via CUR decomposition" (the weighted DEIM selection).
 
     Examples
     --------
