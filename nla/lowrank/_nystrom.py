@@ -8,10 +8,10 @@ import math
 import numpy as np
 
 from .. import sketch as _sketch
-from .._dispatch import is_numpy_namespace, is_sparse, linalg_module
+from .._dispatch import is_sparse
 from .._random import check_rng
 from .._validate import check_int, check_option, check_real
-from ._common import check_matrix, check_target_rank, host, work_dtype
+from ._common import check_matrix, check_target_rank, qr_thin, work_dtype
 
 __all__ = ["LowRank", "NystromPSD", "nystrom", "nystrom_psd"]
 
@@ -79,38 +79,10 @@ def _default_rcond(xp, dt, m, n):
     return eps * max(m, n)
 
 
-def _qr_thin(L, xp):
-    """Thin QR ``L = Q R``: CholeskyQR2 for NumPy when it is accurate, else Householder.
-
-    CholeskyQR2 (two Cholesky QR passes, BLAS-3 only) is several times faster
-    than Householder QR for tall thin matrices; its result is accepted only
-    if ``||Q^T Q - I||_max <= 100 r eps`` (it is orthogonal to working
-    precision whenever ``kappa(L) <~ eps^{-1/2}``), otherwise the Householder
-    QR is used.
-    """
-    mod = linalg_module(xp)
-    if mod is not None and is_numpy_namespace(xp):
-        eps = float(np.finfo(L.dtype).eps)
-        r = L.shape[1]
-        try:
-            R1 = mod.cholesky(L.T @ L, lower=False, check_finite=False)
-            Q = mod.solve_triangular(R1, L.T, trans="T", check_finite=False).T
-            R2 = mod.cholesky(Q.T @ Q, lower=False, check_finite=False)
-            Q = mod.solve_triangular(R2, Q.T, trans="T", check_finite=False).T
-            ok = bool(np.all(np.isfinite(Q))) and float(
-                np.max(np.abs(Q.T @ Q - np.eye(r, dtype=L.dtype)))
-            ) <= 100 * r * eps
-        except np.linalg.LinAlgError:
-            ok = False
-        if ok:
-            return Q, R2 @ R1
-    return xp.linalg.qr(L)
-
-
 def _truncate_pair(L, Rt, k, xp):
     """Best rank-k approximation of ``L @ Rt`` through thin QRs of both factors."""
-    Q1, R1 = _qr_thin(L, xp)
-    Q2, R2 = _qr_thin(Rt.T, xp)
+    Q1, R1 = qr_thin(L, xp)
+    Q2, R2 = qr_thin(Rt.T, xp)
     W, s, Zt = xp.linalg.svd(R1 @ R2.T, full_matrices=False)
     k = min(k, s.shape[0])
     left = Q1 @ (W[:, :k] * s[:k])
