@@ -57,6 +57,7 @@ def _runners(A, k, *, with_svd, with_id=True):
         Runner("nla.rsvd (n_iter=auto)", lambda: nla.rsvd(A, k, rng=0), ours=True, accuracy=usv),
         Runner("nla.rsvd n_iter=1", lambda: nla.rsvd(A, k, n_iter=1, rng=0), ours=True, accuracy=usv),
         Runner("nla.nystrom (srht)", lambda: nla.nystrom(A, k, rng=0), ours=True, accuracy=dense),
+        Runner("nla.nystrom oversample=2k", lambda: nla.nystrom(A, k, oversample=2 * k, rng=0), ours=True, accuracy=dense),
         Runner("nla.cur qr/projection", lambda: nla.cur(A, k, method="qr", rng=0), ours=True, accuracy=dense),
         Runner("nla.cur qr/cross", lambda: nla.cur(A, k, method="qr", core="cross", rng=0), ours=True, accuracy=dense),
         Runner("nla.cur deim/projection", lambda: nla.cur(A, k, method="deim", n_iter=1, rng=0), ours=True, accuracy=dense),

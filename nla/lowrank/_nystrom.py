@@ -15,6 +15,7 @@ from ._common import check_matrix, check_target_rank, qr_thin, work_dtype
 
 __all__ = ["LowRank", "NystromPSD", "nystrom", "nystrom_psd"]
 
+_Y_FACTOR = 4
 _SKETCHES = ("auto", "srht", "sparse_sign", "gaussian")
 
 
@@ -118,12 +119,13 @@ def nystrom(
         Rank of the result, ``1 <= k <= min(m, n)``.
     oversample : int, optional
         Extra columns of ``X``: ``r = min(k + oversample, min(m, n))``. The
-        default is ``max(10, ceil(k / 2))``. ``Y`` has ``2 r`` columns (capped
+        default is ``max(10, ceil(k / 2))``. ``Y`` has ``4 r`` columns (capped
         at `m`). Nakatsukasa suggests ``r + r / 2``; with structured sketches
         the cost hardly depends on the sketch size, and the larger ``Y``
-        damps the amplification of the tail (measured on the benchmark
-        workload with ``k = 50``, ``r = 70``: relative error 7.1e-5 with
-        ``1.5 r`` columns, 5.6e-5 with ``2 r``).
+        damps the amplification of the tail. Measured on the benchmark
+        workload (4000 x 3000, ``k = 50``, median of 3 seeds): relative error
+        5.2e-5 with ``2 r`` columns, 4.3e-5 with ``4 r``; ``oversample=2 k``
+        lowers it to 2.9e-5 at about 1.5 times the time.
     rcond : float, optional
         Relative cut-off of the core pseudoinverse; default
         ``eps * max(m, n)`` of the working precision.
@@ -183,7 +185,7 @@ def nystrom(
     if sketch == "auto":
         sketch = "sparse_sign" if is_sparse(A) else "srht"
     r = min(k + p, min(m, n))
-    ry = min(2 * r, m)
+    ry = min(_Y_FACTOR * r, m)
     # a sketch as wide as the matrix is replaced by the identity: exact, cheaper,
     # and never rank-deficient (a square sparse sign matrix can be singular)
     SX = None if r == n else _make_sketch(sketch, n, r, rng, dt)
