@@ -69,7 +69,7 @@ def cases(quick):
     from sklearn.datasets import load_digits, load_sample_image
 
     out = []
-    m, n = (1000, 700) if quick else (4000, 3000)
+    m, n = (800, 500) if quick else (4000, 3000)
     k = 50
     A = _workload(m, n, 60)
     out.append(
