@@ -35,8 +35,8 @@ def test_exact_recovery_when_rank_le_k(prob, kind):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_tail_bound_without_power_iterations(seed):
-    # Halko-Martinsson-Tropp (10.8) with u = t = ... : with probability
-    # >= 1 - 6 p^-p, ||A - QQ^T A|| <= (1 + 17 sqrt(1 + k/p)) s_{k+1}
+    # Halko-Martinsson-Tropp, eq. (1.9) (simplified form of Thm 10.8, p >= 4):
+    # with probability >= 1 - 6 p^-p, ||A - QQ^T A|| <= (1 + 17 sqrt(1 + k/p)) s_{k+1}
     #   + 8 sqrt(k + p) / (p + 1) (sum_{j>k} s_j^2)^{1/2};
     # truncating Q^T A to rank k adds at most s_{k+1}.
     m, n, k, p = 120, 90, 10, 10
