@@ -46,8 +46,19 @@ def _sym_rtol(xp, dtype, sym_rtol):
 
 
 def _fro(xp, M):
-    """Per-matrix Frobenius norm with shape (..., 1, 1)."""
-    return xp.sqrt(xp.sum(M * M, axis=(-2, -1), keepdims=True))
+    """Per-matrix Frobenius norm with shape (..., 1, 1), safe from under/overflow.
+
+    Each matrix is divided by its largest absolute entry m before squaring,
+    ||M||_F = m ||M/m||_F, so the squares lie in [0, 1] and sum to at most
+    n**2: no overflow for entries near the largest float, and no underflow to
+    zero for entries near the smallest normal number (unscaled, the squares
+    of float64 entries below 1e-154, float32 below 1e-19, vanish). The result
+    overflows only when the norm itself is not representable.
+    """
+    m = xp.max(xp.abs(M), axis=(-2, -1), keepdims=True)
+    m = xp.where(m > 0, m, xp.ones_like(m))
+    Ms = M / m
+    return m * xp.sqrt(xp.sum(Ms * Ms, axis=(-2, -1), keepdims=True))
 
 
 def _T(xp, M):
@@ -89,10 +100,14 @@ def _check_diag(xp, A, name, c):
 
 
 def _check_psd_cholesky(xp, A, name, c):
-    """Cholesky of A + delta ||A||_F I: fails iff A has an eigenvalue < -delta ||A||_F."""
+    """Cholesky of A/||A||_F + delta I: fails iff A has an eigenvalue < -delta ||A||_F.
+
+    The matrix is normalized first so that the factorization neither
+    underflows nor overflows at extreme scales.
+    """
     n = A.shape[-1]
     delta = 100 * n * _eps(xp, A.dtype)
-    shifted = A + (delta * c) * _eye(xp, n, A.dtype)
+    shifted = A / c + delta * _eye(xp, n, A.dtype)
     try:
         L = xp.linalg.cholesky(shifted)
     except np.linalg.LinAlgError:
@@ -399,13 +414,15 @@ def _dk(xp, V, mu, G, inverse):
     floor = eps * xp.max(mu, axis=-1, keepdims=True)[..., None]
     ok = s > floor
     safe = xp.where(ok, s, xp.ones_like(s))
-    if inverse:
-        K = -1 / (mu[..., :, None] * mu[..., None, :] * safe)
-    else:
-        K = 1 / safe
-    K = xp.where(ok, K, xp.zeros_like(K))
     Vt = _T(xp, V)
-    H = xp.matmul(xp.matmul(Vt, G), V) * K
+    H = xp.matmul(xp.matmul(Vt, G), V)
+    if inverse:
+        # Apply 1/mu_i, 1/mu_j and 1/(mu_i + mu_j) one after the other: the
+        # product mu_i mu_j (mu_i + mu_j) under- or overflows long before the
+        # gradient does (float32: at eigenvalues 1e-26 or 1e26).
+        r = 1 / xp.where(mu > 0, mu, xp.ones_like(mu))
+        H = -(H * r[..., :, None]) * r[..., None, :]
+    H = xp.where(ok, H / safe, xp.zeros_like(H))
     return xp.matmul(xp.matmul(V, H), Vt)
 
 
