@@ -1,8 +1,9 @@
 """SPEC 7 random number handling, identical for every backend.
 
 All randomness is drawn on the host from a :class:`numpy.random.Generator` and
-then moved to the caller's namespace, so a given ``rng`` gives the same result
-on every engine (and the same draws on a GPU as on the CPU).
+then moved to the caller's namespace and device, so a given ``rng`` gives the
+same draws on every engine and backend (the results computed from them agree
+to rounding).
 """
 
 from __future__ import annotations
@@ -46,31 +47,38 @@ def spawn(rng, n):
     return rng.spawn(n)
 
 
-def _move(a, xp):
+def _move(a, xp, device):
+    """Host array `a` as an array of `xp` on `device` (None: xp's default)."""
     if xp is None:
         return a
-    return xp.asarray(a)
+    if device is None:
+        return xp.asarray(a)
+    return xp.asarray(a, device=device)
 
 
-def normal(rng, shape, *, dtype=np.float64, scale=1.0, xp=None):
-    """Standard normal draws times `scale`, in `dtype`, moved to `xp`."""
+def normal(rng, shape, *, dtype=np.float64, scale=1.0, xp=None, device=None):
+    """Standard normal draws times `scale`, in `dtype`, moved to `xp`.
+
+    `device` is where the result goes (pass ``array_api_compat.device(X)``
+    to match an input ``X``); None means the default device of `xp`.
+    """
     out = rng.standard_normal(shape, dtype=np.float64)
     if scale != 1.0:
         out *= scale
-    return _move(out.astype(dtype, copy=False), xp)
+    return _move(out.astype(dtype, copy=False), xp, device)
 
 
-def signs(rng, n, *, dtype=np.float64, xp=None):
+def signs(rng, n, *, dtype=np.float64, xp=None, device=None):
     """``n`` independent Rademacher signs (+1/-1) in `dtype`."""
     out = (rng.integers(0, 2, size=n, dtype=np.int8) * 2 - 1).astype(dtype)
-    return _move(out, xp)
+    return _move(out, xp, device)
 
 
-def integers(rng, low, high, size, *, xp=None):
+def integers(rng, low, high, size, *, xp=None, device=None):
     """Uniform integers in ``[low, high)`` as int64."""
-    return _move(rng.integers(low, high, size=size, dtype=np.int64), xp)
+    return _move(rng.integers(low, high, size=size, dtype=np.int64), xp, device)
 
 
-def uniform(rng, size, *, xp=None):
+def uniform(rng, size, *, xp=None, device=None):
     """Uniform draws in ``[0, 1)`` (float64)."""
-    return _move(rng.random(size), xp)
+    return _move(rng.random(size), xp, device)

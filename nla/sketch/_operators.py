@@ -5,14 +5,15 @@ It supports ``S @ X`` and ``X @ S.T`` for 1-D and 2-D, dense or sparse ``X``
 (sparse input is never densified whole), ``S.T @ Y`` (the adjoint),
 ``to_dense()``, and :func:`scipy.sparse.linalg.aslinearoperator`. The random
 parts are drawn on the host from a :class:`numpy.random.Generator` and copied
-to the caller's array library on first use, so a given ``rng`` gives the same
-operator on every backend.
+to the caller's array library and device on first use (and cached per library,
+device and dtype), so a given ``rng`` gives the same operator on every backend.
 """
 
 from __future__ import annotations
 
 import math
 
+import array_api_compat
 import numpy as np
 import scipy.sparse as sp
 
@@ -97,14 +98,36 @@ class SketchOperator:
         return self.adjoint(X.T).T
 
     # -- helpers -------------------------------------------------------
-    def _on(self, key, xp, make, dtype=None):
-        """Host array `make()` moved to `xp` (cached per namespace and dtype)."""
-        ck = (key, getattr(xp, "__name__", str(xp)), None if dtype is None else str(dtype))
+    def _on(self, key, xp, make, dtype=None, device=None):
+        """Host array `make()` moved to `xp` on `device`.
+
+        Cached per namespace, device and dtype, so an operator applied to
+        arrays on two devices keeps one copy on each.
+        """
+        ck = (
+            key,
+            getattr(xp, "__name__", str(xp)),
+            None if device is None else str(device),
+            None if dtype is None else str(dtype),
+        )
         if ck not in self._cache:
             arr = make()
             if dtype is not None:
                 arr = arr.astype(_np_dtype(dtype), copy=False)
-            self._cache[ck] = arr if is_numpy_namespace(xp) else xp.asarray(arr)
+            if not is_numpy_namespace(xp):
+                arr = xp.asarray(arr) if device is None else xp.asarray(arr, device=device)
+            self._cache[ck] = arr
+        return self._cache[ck]
+
+    def _on_gpu_csr(self, key, make, dtype, device):  # pragma: no cover - needs a GPU
+        """Host sparse matrix `make()` as a cupyx CSR matrix on `device`."""
+        import cupyx.scipy.sparse as csp
+
+        ck = (key, "cupyx", str(device), str(dtype))
+        if ck not in self._cache:
+            host = sp.csr_matrix(make().astype(_np_dtype(dtype)))
+            with device:
+                self._cache[ck] = csp.csr_matrix(host)
         return self._cache[ck]
 
     def _prepare(self, X, expect_axis, expect_len, what):
@@ -177,7 +200,7 @@ class SketchOperator:
                 for j in range(0, n, width)
             ]
             if not parts:
-                return xp.zeros((self._k, 0), dtype=X.dtype)
+                return _zeros(xp, (self._k, 0), X.dtype, _device(X))
             return xp.concat(parts, axis=1)
         X = X.tocsr()
         n = X.shape[0]
@@ -187,7 +210,7 @@ class SketchOperator:
             for i in range(0, n, height)
         ]
         if not parts:
-            return xp.zeros((0, self._k), dtype=X.dtype)
+            return _zeros(xp, (0, self._k), X.dtype, _device(X))
         return xp.concat(parts, axis=0)
 
     def _padded_d(self):
@@ -269,6 +292,22 @@ def _np_xp():
     return array_namespace(np.empty(0))
 
 
+def _device(x):
+    """Device of `x`; None for NumPy and scipy.sparse (there is only the CPU)."""
+    if isinstance(x, np.ndarray) or sp.issparse(x):
+        return None
+    if is_sparse(x):  # pragma: no cover - cupyx.scipy.sparse, needs a GPU
+        return array_api_compat.device(x.data)
+    return array_api_compat.device(x)
+
+
+def _zeros(xp, shape, dtype, device):
+    """``xp.zeros`` on `device` (None: the default device)."""
+    if device is None:
+        return xp.zeros(shape, dtype=dtype)
+    return xp.zeros(shape, dtype=dtype, device=device)
+
+
 def _np_dtype(dt):
     try:
         return np.dtype(dt)
@@ -314,24 +353,24 @@ class GaussianSketch(SketchOperator):
         g *= 1.0 / math.sqrt(k)
         self._G = g.astype(dtype, copy=False)
 
-    def _mat(self, xp, dt):
-        return self._on("G", xp, lambda: self._G, dt)
+    def _mat(self, xp, like):
+        return self._on("G", xp, lambda: self._G, like.dtype, _device(like))
 
     def _cols(self, X, xp, engine):
-        return self._mat(xp, X.dtype) @ X
+        return self._mat(xp, X) @ X
 
     def _rows(self, X, xp, engine):
-        return X @ xp.matrix_transpose(self._mat(xp, X.dtype))
+        return X @ xp.matrix_transpose(self._mat(xp, X))
 
     def _adjoint_cols(self, Y, xp, engine):
-        return xp.matrix_transpose(self._mat(xp, Y.dtype)) @ Y
+        return xp.matrix_transpose(self._mat(xp, Y)) @ Y
 
     def _sparse_cols(self, X, xp, engine):
-        G = self._mat(xp, X.dtype)
+        G = self._mat(xp, X)
         return matmul(X.T, G.T).T
 
     def _sparse_rows(self, X, xp, engine):
-        return matmul(X, self._mat(xp, X.dtype).T)
+        return matmul(X, self._mat(xp, X).T)
 
     def to_dense(self):
         return self._G.copy()
@@ -372,44 +411,38 @@ class SparseSignSketch(SketchOperator):
         """The sketch as a ``scipy.sparse.csc_array`` of shape ``(k, d)``."""
         return as_csc(self._rows_idx, self._vals, self._k)
 
-    def _xp_matrix(self, xp, dt):
+    def _xp_matrix(self, xp, like):
+        """S in the namespace and on the device of `like`: CSR on CuPy,
+        dense for other non-NumPy namespaces (which have no sparse arrays)."""
         if is_cupy_namespace(xp):  # pragma: no cover - needs a GPU
-            import cupyx.scipy.sparse as csp
-
-            key = ("csr", str(dt))
-            if key not in self._cache:
-                host = self.to_sparse().astype(_np_dtype(dt)).tocsr()
-                self._cache[key] = csp.csr_matrix(host)
-            return self._cache[key]
-        return self._on("dense", xp, self.to_dense, dt)
+            return self._on_gpu_csr("S", self.to_sparse, like.dtype, _device(like))
+        return self._on("dense", xp, self.to_dense, like.dtype, _device(like))
 
     def _cols(self, X, xp, engine):
         if is_numpy_namespace(xp):
             return sparse_sign_cols(xp, self._rows_idx, self._vals, self._k, X, engine=engine)
-        return self._xp_matrix(xp, X.dtype) @ X
+        return self._xp_matrix(xp, X) @ X
 
     def _rows(self, X, xp, engine):
         if is_numpy_namespace(xp):
             return sparse_sign_rows(xp, self._rows_idx, self._vals, self._k, X, engine=engine)
-        return X @ xp.matrix_transpose(self._xp_matrix(xp, X.dtype))
+        return X @ xp.matrix_transpose(self._xp_matrix(xp, X))
 
     def _adjoint_cols(self, Y, xp, engine):
         if is_numpy_namespace(xp):
             S = self.to_sparse().astype(Y.dtype)
             return np.asarray(S.T @ Y)
-        return xp.matrix_transpose(self._xp_matrix(xp, Y.dtype)) @ Y
+        return xp.matrix_transpose(self._xp_matrix(xp, Y)) @ Y
 
     def _sparse_cols(self, X, xp, engine):
-        S = self.to_sparse().astype(X.dtype)
         if not is_numpy_namespace(xp):  # pragma: no cover - cupyx sparse
-            S = self._xp_matrix(xp, X.dtype)
-        return matmul(S, X)
+            return matmul(self._xp_matrix(xp, X), X)
+        return matmul(self.to_sparse().astype(X.dtype), X)
 
     def _sparse_rows(self, X, xp, engine):
-        S = self.to_sparse().astype(X.dtype)
         if not is_numpy_namespace(xp):  # pragma: no cover - cupyx sparse
-            S = self._xp_matrix(xp, X.dtype)
-        return matmul(X, S.T)
+            return matmul(X, self._xp_matrix(xp, X).T)
+        return matmul(X, self.to_sparse().astype(X.dtype).T)
 
     def to_dense(self):
         return self.to_sparse().toarray()
@@ -435,10 +468,11 @@ class _HadamardSketch(SketchOperator):
     def _hd_rows(self, X, xp, engine):
         """``(H D x_i)`` for every row of X (n, d): returns (n, d_pad)."""
         n = X.shape[0]
+        dev = _device(X)
         if self.d_pad != self._d:
-            pad = xp.zeros((n, self.d_pad - self._d), dtype=X.dtype)
+            pad = _zeros(xp, (n, self.d_pad - self._d), X.dtype, dev)
             X = xp.concat((X, pad), axis=1)
-        signs = self._on("signs", xp, lambda: self._signs, X.dtype)
+        signs = self._on("signs", xp, lambda: self._signs, X.dtype, dev)
         return fwht_kernel(xp, X, signs, engine=engine)
 
     # subclasses define ``_csr_parts()`` -> (indptr, indices, data) of the
@@ -474,7 +508,7 @@ class _HadamardSketch(SketchOperator):
     def _adjoint_cols(self, Y, xp, engine):
         Z = self._p_adjoint(Y, xp)  # (d_pad, n)
         W = fwht_kernel(xp, xp.matrix_transpose(Z), engine=engine)  # (n, d_pad)
-        signs = self._on("signs", xp, lambda: self._signs, W.dtype)
+        signs = self._on("signs", xp, lambda: self._signs, W.dtype, _device(W))
         W = W * signs
         return xp.matrix_transpose(W[:, : self._d])
 
@@ -497,7 +531,7 @@ class SRHTSketch(_HadamardSketch):
 
     def _rows_generic(self, X, xp, engine):
         Z = self._hd_rows(X, xp, engine)
-        idx = self._on("rows", xp, lambda: self.rows)
+        idx = self._on("rows", xp, lambda: self.rows, device=_device(Z))
         return xp.take(Z, idx, axis=1) * self.scale
 
     def _p_adjoint(self, Y, xp):
@@ -507,7 +541,7 @@ class SRHTSketch(_HadamardSketch):
             Z[self.rows] = Y * self.scale
             return Z
         # generic scatter: a one-hot matrix product (k is small)
-        E = self._on("onehot", xp, self._onehot, Y.dtype)
+        E = self._on("onehot", xp, self._onehot, Y.dtype, _device(Y))
         return xp.matrix_transpose(E) @ (Y * self.scale)
 
     def _onehot(self):
@@ -563,17 +597,15 @@ class FJLTSketch(_HadamardSketch):
     def _rows_generic(self, X, xp, engine):
         Z = self._hd_rows(X, xp, engine)
         if is_cupy_namespace(xp):  # pragma: no cover - needs a GPU
-            import cupyx.scipy.sparse as csp
-
-            P = csp.csr_matrix(self.P.astype(_np_dtype(Z.dtype)))
+            P = self._on_gpu_csr("P", lambda: self.P, Z.dtype, _device(Z))
             return (P @ Z.T).T
-        P = self._on("Pdense", xp, self._p_dense, Z.dtype)
+        P = self._on("Pdense", xp, self._p_dense, Z.dtype, _device(Z))
         return Z @ xp.matrix_transpose(P)
 
     def _p_adjoint(self, Y, xp):
         if is_numpy_namespace(xp):
             return np.asarray(self.P.T.astype(Y.dtype) @ Y)
-        P = self._on("Pdense", xp, self._p_dense, Y.dtype)
+        P = self._on("Pdense", xp, self._p_dense, Y.dtype, _device(Y))
         return xp.matrix_transpose(P) @ Y
 
 

@@ -98,6 +98,20 @@ def test_namespaces(xp):
     assert_namespace(y0, xp)
 
 
+def test_non_default_device():
+    import array_api_strict as xs
+
+    dev = xs.Device("device1")
+    x = _rand(6, (3, 16))
+    for axis in (-1, 0):
+        xx = x if axis == -1 else x.T
+        y = nla.fwht(xs.asarray(xx, device=dev), axis=axis)
+        assert_namespace(y, xs)
+        assert y.device == dev
+        got = to_numpy(xs.asarray(y, device=xs.Device("CPU_DEVICE")))
+        np.testing.assert_allclose(got, nla.fwht(xx, axis=axis, engine="numpy"), atol=1e-14)
+
+
 @pytest.mark.parametrize(
     "x, kwargs, exc, match",
     [

@@ -243,6 +243,33 @@ def test_namespaces(kind, xp):
 
 
 @kinds
+@pytest.mark.parametrize("d", [40, 32])  # padded (d_pad = 64) and not padded
+def test_non_default_device(kind, d):
+    """Results come back on X's device, also when X is not on the default one.
+
+    array_api_strict refuses to combine arrays of different devices, so any
+    random part or padding made on the default device makes this fail.
+    """
+    import array_api_strict as xs
+
+    dev, cpu = xs.Device("device1"), xs.Device("CPU_DEVICE")
+    S = make(kind, d, 6, rng=0)
+    X, Y = _x(1, (d, 3)), _x(2, (6, 3))
+    Xd, Yd = xs.asarray(X, device=dev), xs.asarray(Y, device=dev)
+    for got, want, where in (
+        (S @ Xd, S @ X, dev),
+        (S.apply_rows(xs.matrix_transpose(Xd)), X.T @ S.T, dev),
+        (S.T @ Yd, S.T @ Y, dev),
+        (S @ Xd[:, 0], S @ X[:, 0], dev),
+        (S.adjoint(Yd[:, 0]), S.T @ Y[:, 0], dev),
+        (S @ xs.asarray(X), S @ X, cpu),  # the default device after device1
+    ):
+        assert_namespace(got, xs)
+        assert got.device == where
+        np.testing.assert_allclose(to_numpy(xs.asarray(got, device=cpu)), want, atol=1e-12)
+
+
+@kinds
 def test_readonly_input_unchanged(kind):
     S = make(kind, 32, 4, rng=0)
     X = _x(0, (32, 5))
