@@ -14,7 +14,6 @@ Three small pieces every family uses:
 
 from __future__ import annotations
 
-import importlib
 import sys
 import threading
 
@@ -22,7 +21,7 @@ import array_api_compat
 import numpy as np
 import scipy.sparse as sp
 
-from ._config import _INSTALL_HINT, resolve_engine
+from ._config import _check_engine, _require, resolve_engine
 
 __all__ = [
     "array_namespace",
@@ -193,16 +192,18 @@ class Kernel:
         if self._numba is None:
             with self._lock:
                 if self._numba is None:
-                    if importlib.util.find_spec("numba") is None:
-                        raise ImportError(
-                            "engine 'numba' was requested but numba is not "
-                            f"installed; {_INSTALL_HINT['numba']}"
-                        )
+                    _require("numba")  # ImportError with the install hint
                     self._numba = self._numba_builder()
         return self._numba
 
     def select(self, xp, engine=None):
-        """Return the implementation for namespace `xp` and `engine`."""
+        """Return the implementation for namespace `xp` and `engine`.
+
+        An invalid `engine` name raises ValueError whatever the namespace, so
+        a typo is caught on every backend, not only on NumPy input.
+        """
+        if engine is not None:
+            _check_engine(engine)
         if is_cupy_namespace(xp):
             return self.cupy if self.cupy is not None else self.reference
         if not is_numpy_namespace(xp):

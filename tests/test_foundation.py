@@ -132,6 +132,13 @@ def test_bad_engine_names():
         _config.resolve_engine("gpu")
     with pytest.raises(ValueError, match="engine must be one of"):
         nla.fwht(np.ones(4), engine="cuda")
+    # checked for every namespace, not only where the engine is used
+    with pytest.raises(ValueError, match="engine must be one of.*'cuda'"):
+        nla.fwht(array_api_strict.asarray(np.ones(4)), engine="cuda")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        nla.sketch.srht(8, 2, rng=0).apply(array_api_strict.asarray(np.ones(8)), engine="gpu")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        registry["sketch.fwht"].select(array_api_strict, "Numba")
 
 
 def test_priority_order(monkeypatch):
@@ -161,6 +168,43 @@ def test_missing_engine_raises_import_error_with_hint(monkeypatch):
         nla.fwht(np.ones(4), engine="numba")
     assert nla.available_engines()[0] == "numpy"
     assert "numba" not in nla.available_engines()
+
+
+def test_env_engine_numba_missing_raises_with_hint(monkeypatch):
+    # simulate an environment without Numba through the importability check
+    monkeypatch.setitem(_config._IMPORTABLE, "numba", False)
+    monkeypatch.setenv("NLA_ENGINE", "numba")
+    with pytest.raises(ImportError, match=r"numba is not installed.*pip install numba"):
+        _config.resolve_engine()
+    with pytest.raises(ImportError, match=r"pip install numba"):
+        nla.fwht(np.ones(4))
+    # an explicit per-call engine still wins over the environment
+    np.testing.assert_array_equal(nla.fwht(np.ones(4), engine="numpy"), [2.0, 0.0, 0.0, 0.0])
+
+
+def test_auto_falls_back_to_numpy_without_numba(monkeypatch):
+    monkeypatch.setitem(_config._IMPORTABLE, "numba", False)
+    monkeypatch.delenv("NLA_ENGINE", raising=False)
+    assert _config.resolve_engine() == "numpy"
+    monkeypatch.setenv("NLA_ENGINE", "auto")
+    assert _config.resolve_engine() == "numpy"
+    with nla.config(engine="auto"):
+        assert _config.resolve_engine() == "numpy"
+    kernel = registry["sketch.fwht"]
+    assert kernel.select(array_namespace(np.ones(1))) is kernel.reference
+    np.testing.assert_array_equal(nla.fwht(np.ones(4)), [2.0, 0.0, 0.0, 0.0])
+
+
+def test_kernel_numba_variant_needs_numba(monkeypatch):
+    built = []
+    k = Kernel("test.needs_numba", lambda x: x, numba=lambda: built.append(1))
+    try:
+        monkeypatch.setitem(_config._IMPORTABLE, "numba", False)
+        with pytest.raises(ImportError, match="pip install numba"):
+            k.numba()
+        assert built == []
+    finally:
+        registry.pop("test.needs_numba")
 
 
 # ---------------------------------------------------------------- kernels
