@@ -95,7 +95,7 @@ def _build_all():
             out = np.empty_like(xt)
             npan = (xt.shape[1] + _hk.PANEL - 1) // _hk.PANEL
             bad = np.zeros(npan if check_finite else 1, dtype=np.bool_)
-            _hk.fwht_cols(xt, sg, use, out, check_finite, bad)
+            _hk.fwht_cols(xt, sg, use, out, check_finite, bad, nb.get_num_threads())
             out = out.T
         else:
             x = np.ascontiguousarray(x)
@@ -128,7 +128,8 @@ def _build_all():
             return out
         sg = np.ascontiguousarray(signs, dtype=x.dtype)
         return _hk.sketch_cols(
-            np.ascontiguousarray(x), sg, d_pad, indptr, indices, data.astype(x.dtype), out
+            np.ascontiguousarray(x), sg, d_pad, indptr, indices, data.astype(x.dtype), out,
+            nb.get_num_threads(),
         )
 
     return {

@@ -519,51 +519,59 @@ def panel_load(x, c0, w, sg, use_signs, d_pad, sc, store):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def fwht_cols(x, sg, use_signs, out, check, bad):
+def fwht_cols(x, sg, use_signs, out, check, bad, nt):
     """``out = H (D) x / sqrt(d)`` along axis 0 of a C-ordered (d, n) x."""
     d, n = x.shape
     sc = 1.0 / np.sqrt(d)
     npan = (n + PANEL - 1) // PANEL
-    for p in nb.prange(npan):
+    # one scratch panel per worker, reused across its panels (a fresh
+    # multi-MiB buffer per panel costs page faults on every call)
+    nt = max(1, min(npan, nt))
+    for t in nb.prange(nt):
         store = np.empty(d * PANEL, dtype=x.dtype)
-        c0 = p * PANEL
-        w = min(PANEL, n - c0)
-        flat = panel_load(x, c0, w, sg, use_signs, d, sc, store)
-        acc = 0.0 * flat[0]
-        for r in range(d):
-            src = flat[r * w : (r + 1) * w]
-            dst = out[r, c0 : c0 + w]
-            for j in range(w):
-                dst[j] = src[j]
-                if check:
-                    acc += src[j] * 0.0
-        if check:
-            bad[p] = acc != acc
+        for p in range(t, npan, nt):
+            c0 = p * PANEL
+            w = min(PANEL, n - c0)
+            flat = panel_load(x, c0, w, sg, use_signs, d, sc, store)
+            acc = 0.0 * flat[0]
+            for r in range(d):
+                src = flat[r * w : (r + 1) * w]
+                dst = out[r, c0 : c0 + w]
+                for j in range(w):
+                    dst[j] = src[j]
+                    if check:
+                        acc += src[j] * 0.0
+            if check:
+                bad[p] = acc != acc
     return out
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def sketch_cols(x, sg, d_pad, indptr, indices, data, out):
+def sketch_cols(x, sg, d_pad, indptr, indices, data, out, nt):
     """``out = P H D pad(x)`` for a C-ordered (d, n) x; P is k x d_pad CSR."""
     d, n = x.shape
     k = out.shape[0]
     sc = 1.0 / np.sqrt(d_pad)
     npan = (n + PANEL - 1) // PANEL
-    for p in nb.prange(npan):
+    # one scratch panel per worker, reused across its panels (a fresh
+    # multi-MiB buffer per panel costs page faults on every call)
+    nt = max(1, min(npan, nt))
+    for th in nb.prange(nt):
         store = np.empty(d_pad * PANEL, dtype=x.dtype)
-        c0 = p * PANEL
-        w = min(PANEL, n - c0)
-        flat = panel_load(x, c0, w, sg, True, d_pad, sc, store)
-        acc = np.empty(w, dtype=x.dtype)
-        for i in range(k):
-            for j in range(w):
-                acc[j] = 0.0
-            for t in range(indptr[i], indptr[i + 1]):
-                v = data[t]
-                src = flat[indices[t] * w : (indices[t] + 1) * w]
+        acc = np.empty(PANEL, dtype=x.dtype)
+        for p in range(th, npan, nt):
+            c0 = p * PANEL
+            w = min(PANEL, n - c0)
+            flat = panel_load(x, c0, w, sg, True, d_pad, sc, store)
+            for i in range(k):
                 for j in range(w):
-                    acc[j] += v * src[j]
-            dst = out[i, c0 : c0 + w]
-            for j in range(w):
-                dst[j] = acc[j]
+                    acc[j] = 0.0
+                for t in range(indptr[i], indptr[i + 1]):
+                    v = data[t]
+                    src = flat[indices[t] * w : (indices[t] + 1) * w]
+                    for j in range(w):
+                        acc[j] += v * src[j]
+                dst = out[i, c0 : c0 + w]
+                for j in range(w):
+                    dst[j] = acc[j]
     return out
