@@ -11,7 +11,6 @@ import numbers
 import operator
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._dispatch import array_namespace, is_numpy_namespace, is_sparse
 
@@ -62,7 +61,9 @@ def check_array(
     ndim : int or tuple of int, optional
         Allowed numbers of dimensions. A tuple ``(lo, None)`` means ``>= lo``.
     allow_sparse : bool
-        Accept scipy.sparse / cupyx sparse input (returned as CSR/CSC as given).
+        Accept scipy.sparse / cupyx sparse input, 1-D or 2-D. It is returned
+        in its own format, except that DOK and LIL (which hold no array of
+        values to check) are converted to CSR (COO when 1-D).
     allow_complex : bool
         Accept complex dtypes.
     check_finite : bool
@@ -85,8 +86,8 @@ def check_array(
                 f"{name} must be a dense array; sparse input is not supported here "
                 "(convert it with .toarray() if it is small)"
             )
-        if xp is None:
-            xp = array_namespace(x)
+        if getattr(x, "format", None) in ("dok", "lil"):
+            x = x.tocsr() if x.ndim == 2 else x.tocoo()
         kind = np.dtype(x.dtype).kind
         if kind not in "biufc" or (kind == "c" and not allow_complex):
             raise TypeError(f"{name} must have a real floating dtype, got {x.dtype}")
@@ -224,16 +225,15 @@ def result_dtype(xp, *arrays):
     """Floating result dtype: float32 only if every input is float32.
 
     Integers and booleans count as float64; any complex input makes the result
-    complex of the matching precision.
+    complex of the matching precision. Sparse inputs (scipy.sparse with NumPy,
+    cupyx.scipy.sparse with CuPy) count by their dtype, which is already a
+    dtype of that namespace.
     """
     dtypes = []
     for a in arrays:
         if a is None:
             continue
-        dt = a.dtype
-        if sp.issparse(a) and not is_numpy_namespace(xp):  # pragma: no cover
-            dt = xp.asarray(a.data[:0]).dtype
-        dtypes.append(dt)
+        dtypes.append(a.dtype)
     if not dtypes:
         return xp.float64
     floats = [

@@ -285,6 +285,21 @@ def test_check_array_sparse():
         check_array(bad, "A", allow_sparse=True)
 
 
+@pytest.mark.parametrize("fmt", ["dok", "lil"])
+def test_check_array_sparse_without_data_array(fmt):
+    # DOK and LIL hold no array of values; they are checked through CSR
+    A = sp.random(6, 5, density=0.4, random_state=0, format="csr").asformat(fmt)
+    out = check_array(A, "A", allow_sparse=True)
+    assert sp.issparse(out) and out.format == "csr"
+    np.testing.assert_array_equal(out.toarray(), A.toarray())
+    bad = A.tolil()
+    bad[1, 2] = np.inf
+    with pytest.raises(ValueError, match="A must not contain NaN or Inf"):
+        check_array(bad.asformat(fmt), "A", allow_sparse=True)
+    v = sp.dok_array(np.array([0.0, 2.0, 0.0]))  # 1-D
+    assert check_array(v, "v", allow_sparse=True).format == "coo"
+
+
 def test_check_scalars():
     assert check_int(np.int64(3), "k", low=1) == 3
     with pytest.raises(TypeError, match="k must be an integer"):
@@ -317,6 +332,11 @@ def test_result_dtype():
     assert result_dtype(xp, f32, np.ones(1)) == np.float64
     assert result_dtype(xp, f32, np.ones(1, np.int32)) == np.float64
     assert result_dtype(xp, np.ones(1, np.complex64)) == np.complex64
+    # sparse inputs count by their dtype
+    S32 = sp.csr_array(np.eye(2, dtype=np.float32))
+    assert result_dtype(xp, S32, f32) == np.float32
+    assert result_dtype(xp, S32, np.ones(1)) == np.float64
+    assert result_dtype(xp, sp.csr_array(np.eye(2, dtype=np.int64)), f32) == np.float64
 
 
 # ---------------------------------------------------------------- rng

@@ -132,8 +132,6 @@ class SketchOperator:
 
     def _prepare(self, X, expect_axis, expect_len, what):
         X = check_array(X, "X", ndim=(1, 2), allow_sparse=True, allow_empty=True)
-        if X.ndim == 1 and is_sparse(X):  # pragma: no cover - sparse arrays are 2-D
-            raise ValueError("X must be 2-D when sparse")
         axis = 0 if X.ndim == 1 else expect_axis
         if X.shape[axis] != expect_len:
             raise ValueError(
@@ -161,6 +159,9 @@ class SketchOperator:
         library of `X`.
         """
         X, xp, _ = self._prepare(X, 0, self._d, "S @ X")
+        if X.ndim == 1 and is_sparse(X):
+            # a 1-D sparse array (scipy's sparray): as a one-column matrix
+            return self.apply(X.tocoo().reshape((self._d, 1)), engine=engine)[:, 0]
         if X.ndim == 1:
             return self._cols(xp.reshape(X, (-1, 1)), xp, engine)[:, 0]
         if is_sparse(X):
@@ -172,6 +173,8 @@ class SketchOperator:
     def apply_rows(self, X, *, engine=None):
         """``X @ S.T`` for X of shape ``(d,)`` or ``(n, d)``, dense or sparse."""
         X, xp, _ = self._prepare(X, 1, self._d, "X @ S.T")
+        if X.ndim == 1 and is_sparse(X):
+            return self.apply_rows(X.tocoo().reshape((1, self._d)), engine=engine)[0, :]
         if X.ndim == 1:
             return self._rows(xp.reshape(X, (1, -1)), xp, engine)[0, :]
         if is_sparse(X):

@@ -149,7 +149,7 @@ def test_jl_distortion_high_quantile(kind):
 
 # ------------------------------------------------------------------ sparse input
 @kinds
-@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "lil"])
 def test_sparse_equals_dense(kind, fmt, engine, monkeypatch):
     monkeypatch.setattr(_operators, "_BLOCK_BYTES", 8 * 64 * 3)  # force several blocks
     S = make(kind, 100, 16, rng=4)
@@ -165,6 +165,27 @@ def test_sparse_equals_dense(kind, fmt, engine, monkeypatch):
         m = sp.csr_matrix(X)  # the spmatrix interface too
         np.testing.assert_allclose(S @ m, S @ Xd, atol=1e-13)
         np.testing.assert_allclose(m.T @ S.T, Xd.T @ S.to_dense().T, atol=1e-13)
+
+
+@kinds
+@pytest.mark.parametrize("fmt", [sp.coo_array, sp.csr_array, sp.dok_array])
+def test_one_dimensional_sparse(kind, fmt):
+    """1-D sparse arrays work like 1-D dense ones and give dense 1-D results."""
+    S = make(kind, 40, 6, rng=2)
+    v = np.zeros(40)
+    v[[3, 17, 39]] = [1.0, -2.0, 0.5]
+    y = _x(3, 6)
+    y[2] = 0.0
+    for got, want in (
+        (S @ fmt(v), S @ v),
+        (fmt(v) @ S.T, S @ v),
+        (S.T @ fmt(y), S.T @ y),
+        (fmt(y) @ S, S.T @ y),
+    ):
+        assert isinstance(got, np.ndarray) and got.shape == want.shape
+        np.testing.assert_allclose(got, want, atol=1e-13)
+    with pytest.raises(ValueError, match=r"S @ X needs X.shape\[0\] == 40"):
+        S @ fmt(np.ones(39))
 
 
 def test_sparse_is_not_densified_whole(monkeypatch):
