@@ -11,7 +11,7 @@ from .. import sketch as _sketch
 from .._dispatch import is_sparse
 from .._random import check_rng
 from .._validate import check_int, check_option, check_real
-from ._common import check_matrix, check_target_rank, qr_thin, work_dtype
+from ._common import apply, apply_t, check_matrix, check_target_rank, qr_thin, work_dtype
 
 __all__ = ["LowRank", "NystromPSD", "nystrom", "nystrom_psd"]
 
@@ -80,6 +80,13 @@ def _default_rcond(xp, dt, m, n):
     return eps * max(m, n)
 
 
+def _dense_small(A, xp, dt):
+    """A small matrix as a dense array; sparse input through ``A @ I``."""
+    if not is_sparse(A):
+        return A
+    return apply(A, xp.eye(A.shape[1], dtype=xp.float32 if dt == np.float32 else xp.float64))
+
+
 def _truncate_pair(L, Rt, k, xp):
     """Best rank-k approximation of ``L @ Rt`` through thin QRs of both factors."""
     Q1, R1 = qr_thin(L, xp)
@@ -100,6 +107,7 @@ def nystrom(
     rng=None,
     sketch="auto",
     check_finite=True,
+    engine=None,
 ):
     """Generalized Nystrom approximation ``A ~ A X (Y^T A X)^+ Y^T A``.
 
@@ -134,12 +142,15 @@ def nystrom(
     sketch : {"auto", "srht", "sparse_sign", "gaussian"}, default "auto"
         Sketch family for ``X`` and ``Y``: ``"auto"`` takes SRHT for dense
         and sparse sign for sparse `A`. A sketch whose size reaches the
-        dimension it compresses is replaced by the identity. Sparse sign
+        dimension it compresses is replaced by the identity (sparse `A` is
+        then only multiplied by thin dense factors, never densified). Sparse sign
         sketches of tiny dimensions are rank-deficient with noticeable
         probability; exact recovery of a rank-``r`` matrix holds almost
         surely for ``"gaussian"`` and ``"srht"``.
     check_finite : bool, default True
         Reject NaN and Inf.
+    engine : {None, "numpy", "numba"}, optional
+        Engine of the sketch kernels (default: the configured engine).
 
     Returns
     -------
@@ -190,22 +201,28 @@ def nystrom(
     # and never rank-deficient (a square sparse sign matrix can be singular)
     SX = None if r == n else _make_sketch(sketch, n, r, rng, dt)
     SY = None if ry == m else _make_sketch(sketch, m, ry, rng, dt)
-    Ad = None
-    if SX is None or SY is None:
-        Ad = xp.asarray(A.toarray()) if is_sparse(A) else A
-    AX = Ad if SX is None else SX.apply_rows(A)  # A @ SX.T, (m, r)
-    YA = Ad if SY is None else SY.apply(A)  # (ry, n)
-    M = AX if SY is None else SY.apply(AX)  # (ry, r)
+    # With an identity sketch A X = A (X = I) or Y^T A = A: it is never
+    # formed, only multiplied by thin dense factors, so sparse A stays sparse.
+    AX = None if SX is None else SX.apply_rows(A, engine=engine)  # A @ SX.T, (m, r)
+    YA = None if SY is None else SY.apply(A, engine=engine)  # (ry, n)
+    if SY is not None:
+        M = SY.apply(AX, engine=engine) if AX is not None else YA  # (ry, r)
+    elif AX is not None:
+        M = AX
+    else:  # both identities: the whole matrix is at most 4r x r
+        M = _dense_small(A, xp, dt)
     Q, R = xp.linalg.qr(M)
     W, s, Zt = xp.linalg.svd(R)
     keep = int(xp.sum(xp.astype(s > rcond * s[0], xp.int64))) if float(s[0]) > 0 else 0
     if keep == 0:
-        left = xp.zeros((m, k), dtype=AX.dtype)
-        right = xp.zeros((k, n), dtype=AX.dtype)
+        left = xp.zeros((m, k), dtype=M.dtype)
+        right = xp.zeros((k, n), dtype=M.dtype)
         return LowRank(left, right)
     # R^+_eps = Z_t diag(1/s_t) W_t^T;  split as (AX Z_t / s_t) (W_t^T Q^T YA)
-    L = (AX @ Zt[:keep, :].T) / s[:keep]
-    Rt = (W[:, :keep].T @ Q.T) @ YA
+    Zk = Zt[:keep, :].T  # (r, keep)
+    QW = Q @ W[:, :keep]  # (ry, keep)
+    L = (apply(A, Zk) if AX is None else AX @ Zk) / s[:keep]
+    Rt = apply_t(A, QW).T if YA is None else QW.T @ YA
     left, right = _truncate_pair(L, Rt, k, xp)
     if left.shape[1] < k:
         pad = k - left.shape[1]
@@ -262,7 +279,6 @@ def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True):
     True
     """
     from .._random import normal
-    from ._common import apply
 
     A, xp = check_matrix(A, check_finite=check_finite)
     if A.shape[0] != A.shape[1]:

@@ -128,3 +128,78 @@ def test_psd_sparse_and_namespace(xp):
 def test_bad_input(fn, args, kw, exc, match):
     with pytest.raises(exc, match=match):
         fn(*args, **kw)
+
+
+def _sparse_low_rank(m, n, rank, seed):
+    """A sparse m x n matrix of exact rank `rank` (a product of sparse factors)."""
+    rng = np.random.default_rng(seed)
+    B = rng.standard_normal((m, rank)) * (rng.random((m, rank)) < 0.6)
+    C = rng.standard_normal((rank, n)) * (rng.random((rank, n)) < 0.1)
+    A = B @ C
+    return sp.csr_matrix(A), A
+
+
+def _forbid_densify(monkeypatch, shape):
+    """Make densifying a sparse matrix of `shape` (or its transpose) raise.
+
+    Thin products (``A @ X`` computed sparse @ sparse and then made dense)
+    are allowed: only the whole matrix must never become dense.
+    """
+    whole = {tuple(shape), tuple(shape[::-1])}
+
+    def guard(method):
+        def checked(self, *args, **kwargs):
+            if tuple(self.shape) in whole:
+                raise AssertionError("sparse input was densified")
+            return method(self, *args, **kwargs)
+
+        return checked
+
+    for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array, sp.coo_array):
+        monkeypatch.setattr(cls, "toarray", guard(cls.toarray))
+        monkeypatch.setattr(cls, "todense", guard(cls.todense))
+
+
+@pytest.mark.parametrize(
+    "m, n, k",
+    [
+        (30, 5000, 5),  # Y sketch as tall as m (m <= 4r): Y = I
+        (3000, 15, 5),  # X sketch as wide as n (r = n): X = I
+        (40, 12, 2),  # both identities
+        (400, 300, 5),  # both sketched
+    ],
+)
+@pytest.mark.parametrize("sketch", ["sparse_sign", "gaussian"])
+def test_sparse_input_stays_sparse(monkeypatch, m, n, k, sketch):
+    # SRHT is left out: the sketch family transforms sparse input in dense
+    # blocks by design; these two sketches take sparse input natively.
+    # Rank(A) = 4 <= k, so sparse and dense input both recover A; their
+    # difference is bounded by twice the exact-recovery tolerance above
+    # (1e3 * kappa * eps * max(m, n) * s_max), the sketches being identical
+    S, A = _sparse_low_rank(m, n, min(4, k), seed=m + n)
+    ref = nla.nystrom(A, k, sketch=sketch, rng=3).to_dense()
+    s = np.linalg.svd(A, compute_uv=False)
+    kappa = s[0] / s[min(4, k) - 1]
+    _forbid_densify(monkeypatch, A.shape)
+    with pytest.raises(AssertionError, match="densified"):
+        S.toarray()  # the guard is active
+    g = nla.nystrom(S, k, sketch=sketch, rng=3)
+    monkeypatch.undo()
+    tol = 2e3 * kappa * EPS * max(m, n) * s[0]
+    assert np.linalg.norm(g.to_dense() - ref, 2) <= tol
+    assert np.linalg.norm(g.to_dense() - A, 2) <= tol
+
+
+@pytest.mark.parametrize("sketch, sparse", [("srht", False), ("sparse_sign", False), ("sparse_sign", True)])
+def test_engines_agree(engine, sketch, sparse):
+    # the same draws on every engine (made on the host); the kernels differ
+    # only in summation order, an O(eps log d) relative change of the sketched
+    # products. For A of exact rank 6 <= k (kappa = 10), the result is A up to
+    # the exact-recovery tolerance 1e3 * kappa * eps * max(m, n) * s_max on
+    # both engines, hence within twice that of each other
+    A, s = geometric(120, 90, 0.1 ** (1 / 5), 7, nsv=6)
+    B = sp.csr_matrix(A) if sparse else A
+    f = nla.nystrom(B, 6, sketch=sketch, rng=4, engine=engine)
+    g = nla.nystrom(B, 6, sketch=sketch, rng=4, engine="numpy")
+    tol = 2e3 * 10 * EPS * 120 * s[0]
+    assert np.linalg.norm(f.to_dense() - g.to_dense(), 2) <= tol
