@@ -10,7 +10,7 @@ from tests.helpers import assert_namespace, to_numpy
 from ._build import geometric, low_rank_problem
 
 EPS = np.finfo(np.float64).eps
-METHODS = ["deim", "qr", "leverage", "uniform"]
+METHODS = ["deim", "qdeim", "qr", "leverage", "uniform"]
 CORES = ["projection", "cross"]
 
 
@@ -20,16 +20,17 @@ def _dense(X):
 
 @given(
     low_rank_problem(max_dim=25),
-    st.sampled_from(["deim", "qr", "leverage"]),
+    st.sampled_from(["deim", "qdeim", "qr", "leverage"]),
     st.sampled_from(CORES),
     st.booleans(),
 )
 def test_exact_recovery_when_rank_le_k(prob, method, core, sparse):
-    # deim / qr / leverage pick indices from (approximations of) the dominant
+    # deim / qdeim / qr / leverage pick indices from (approximations of) the dominant
     # subspaces, so A[I, J] has the rank of A a.s.; then C U R = A exactly.
     # Errors: pseudoinverses cut at eps max(m, n) s_max and the selected
     # submatrix can be worse conditioned than A by the DEIM/QR factors
-    # (<= sqrt(m n) 2^k in theory, O(sqrt(k m)) in practice); the tolerance is
+    # (DEIM: <= sqrt(m n) 2^k in theory; Q-DEIM: <= sqrt(m n) sqrt(4^k + 6k - 1)
+    # / 3 (Drmac-Gugercin); O(sqrt(k m)) in practice); the tolerance is
     # 1e3 * kappa^2 * eps * max(m, n)^2 * ||A||: one factor max(m, n) for the
     # rounding of the products and pseudoinverses, one (with kappa^2) for the
     # core's pseudoinverse of a submatrix with condition up to kappa(A) times
@@ -99,6 +100,33 @@ def test_deim_selection_is_good():
     assert err <= 2 * (np.sqrt(k * 80) + np.sqrt(k * 60)) * s[k]
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_qdeim_a_priori_bound(seed):
+    # Drmac-Gugercin (2016, Thm 2.1 via Businger-Golub pivoting): Q-DEIM on an
+    # orthonormal d x k basis V selects rows with ||(V[p, :])^{-1}||_2 <=
+    # sqrt(d - k + 1) sqrt(4^k + 6k - 1) / 3. It applies to the basis the
+    # selection ran on: rsvd's factors, reproduced from the same rng (cur
+    # draws nothing before its rsvd call). With the exact singular vectors
+    # the error then obeys the Sorensen-Embree bound checked above.
+    m, n, k = 70, 50, 5
+    A, s = geometric(m, n, 0.6, seed)
+    f = nla.cur(A, k, method="qdeim", rng=seed)
+    U, _, Vt = nla.rsvd(A, k, rng=seed)
+    for basis, idx, d in ((U, f.row_idx, m), (Vt.T, f.col_idx, n)):
+        eta = 1 / np.linalg.svd(basis[idx, :], compute_uv=False)[-1]
+        assert eta <= np.sqrt(d - k + 1) * np.sqrt(4.0**k + 6 * k - 1) / 3
+    # Q-DEIM indices are the column pivots of QR with pivoting (scipy's as
+    # the outside reference)
+    import scipy.linalg
+
+    np.testing.assert_array_equal(
+        f.col_idx, scipy.linalg.qr(Vt, mode="r", pivoting=True)[1][:k]
+    )
+    np.testing.assert_array_equal(
+        f.row_idx, scipy.linalg.qr(U.T, mode="r", pivoting=True)[1][:k]
+    )
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_same_rng_same_result(method):
     A, _ = geometric(30, 20, 0.7, 3)
@@ -130,9 +158,26 @@ def test_engines_agree(engine):
     np.testing.assert_array_equal(f.row_idx, g.row_idx)
 
 
-def test_dtype_and_namespace(xp):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_qr_engines_agree(engine, sparse):
+    # the engines differ only in the summation order of the sketch S A (SRHT
+    # for dense, sparse sign for sparse A), an O(eps log d) relative
+    # difference; the pivots of a generic sketch have no near-ties, so the
+    # indices agree, and C, R and the core are then computed from the same
+    # entries of A by the same code: identical
+    A, _ = geometric(50, 40, 0.7, 6)
+    B = sp.csr_matrix(A) if sparse else A
+    f = nla.cur(B, 6, method="qr", oversample=2, rng=0, engine=engine)
+    g = nla.cur(B, 6, method="qr", oversample=2, rng=0, engine="numpy")
+    np.testing.assert_array_equal(f.col_idx, g.col_idx)
+    np.testing.assert_array_equal(f.row_idx, g.row_idx)
+    np.testing.assert_array_equal(f.U, g.U)
+
+
+@pytest.mark.parametrize("method", ["qr", "qdeim", "deim"])
+def test_dtype_and_namespace(xp, method):
     A, _ = geometric(30, 20, 0.6, 8)
-    f = nla.cur(xp.asarray(A), 4, method="qr", rng=0)
+    f = nla.cur(xp.asarray(A), 4, method=method, rng=0)
     for part in (f.C, f.U, f.R):
         assert_namespace(part, xp)
     g = nla.cur(A.astype(np.float32), 4, rng=0)
@@ -168,3 +213,43 @@ def test_input_unmodified_readonly():
 def test_bad_input(args, kw, exc, match):
     with pytest.raises(exc, match=match):
         nla.cur(*args, **kw)
+
+
+def _pick_first_two_probabilities(p):
+    """Exact P(i among the first two draws) of successive sampling by `p`."""
+    q = p.copy()
+    for j in range(p.size):
+        others = np.arange(p.size) != j
+        q[others] += p[j] * p[others] / (1 - p[j])
+    return q
+
+
+def test_sample_without_replacement():
+    from nla.lowrank._cur import _sample
+
+    p = np.array([0.4, 0.0, 0.25, 0.15, 0.0, 0.1, 0.1])
+    # distinct indices; zero-probability ones only after every positive one
+    for seed in range(20):
+        idx = _sample(np.random.default_rng(seed), p, 7)
+        assert sorted(idx.tolist()) == list(range(7))
+        assert set(idx[:5].tolist()) == {0, 2, 3, 5, 6}
+        np.testing.assert_array_equal(idx, _sample(np.random.default_rng(seed), p, 7))
+        assert idx.dtype == np.int64
+    # frequencies: the first draw has law p, the first two draws contain i with
+    # probability p_i + sum_{j != i} p_j p_i / (1 - p_j). Counts over N
+    # independent calls are binomial; 6 standard deviations bound each of the
+    # 7 deviations (a two-sided 6-sigma excursion has probability < 2e-9 by the
+    # normal approximation, so a correct sampler essentially never fails), while
+    # sampling with replacement or proportional to sqrt(p) misses by > 20 sigma
+    N = 20000
+    rng = np.random.default_rng(123)
+    first = np.zeros(7)
+    pair = np.zeros(7)
+    for _ in range(N):
+        idx = _sample(rng, p, 2)
+        first[idx[0]] += 1
+        pair[idx] += 1
+    q = _pick_first_two_probabilities(p)
+    for counts, prob in ((first, p), (pair, q)):
+        sd = np.sqrt(N * prob * (1 - prob))
+        assert np.all(np.abs(counts - N * prob) <= 6 * sd + 1e-12)
