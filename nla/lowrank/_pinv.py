@@ -33,6 +33,26 @@ def _rank(X, xp, atol):
     return int(xp.sum(xp.astype(s > atol, xp.int64)))
 
 
+def _pinv_exact(C, R, xp, rtol, nc, nr, dt):
+    """``((C R)^+, formula)`` with formula ``"R+C+"`` or ``"general"``.
+
+    ``R^+ C^+`` is used when ``C`` has independent columns and ``R``
+    independent rows (numerical ranks, cut at ``rtol ||C||_2`` and ``rtol
+    ||R||_2``, both equal to the inner dimension), else ``(C^+ C R)^+ (C R
+    R^+)^+``.
+    """
+    r = C.shape[1]
+    Cp, rc = _svd_pinv(C, xp, rtol * nc)
+    Rp, rr = _svd_pinv(R, xp, rtol * nr)
+    if rc == r and rr == r:
+        return Rp @ Cp, "R+C+"
+    # (C^+ C R)^+ (C R R^+)^+, the intermediates scaled like R and C
+    tiny = np.finfo(dt).tiny
+    left, _ = _svd_pinv((Cp @ C) @ R, xp, rtol * nc * nr / max(nc, tiny))
+    right, _ = _svd_pinv(C @ (R @ Rp), xp, rtol * nc * nr / max(nr, tiny))
+    return left @ right, "general"
+
+
 def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
     """Moore-Penrose pseudoinverse of ``A = C @ R`` from its factors.
 
@@ -124,14 +144,8 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
     # when the product is numerically zero).
     nc, nr = _norm2(C, xp), _norm2(R, xp)
     if method == "exact":
-        Cp, rc = _svd_pinv(C, xp, rtol * nc)
-        Rp, rr = _svd_pinv(R, xp, rtol * nr)
-        if rc == r and rr == r:
-            return Rp @ Cp
-        # (C^+ C R)^+ (C R R^+)^+, the intermediates scaled like R and C
-        left, _ = _svd_pinv((Cp @ C) @ R, xp, rtol * nc * nr / max(nc, np.finfo(dt).tiny))
-        right, _ = _svd_pinv(C @ (R @ Rp), xp, rtol * nc * nr / max(nr, np.finfo(dt).tiny))
-        return left @ right
+        P, _ = _pinv_exact(C, R, xp, rtol, nc, nr, dt)
+        return P
 
     rng = check_rng(rng)
     # with C = Q1 T1 and R^T = Q2 T2 (thin QR), A = Q1 (T1 T2^T) Q2^T, so

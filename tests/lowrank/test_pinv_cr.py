@@ -120,3 +120,66 @@ def test_same_rng_dtype_namespace(xp):
 def test_bad_input(args, kw, exc, match):
     with pytest.raises(exc, match=match):
         nla.pinv_cr(*args, **kw)
+
+
+def _rank3_pair():
+    rng = np.random.default_rng(8)
+    return rng.standard_normal((9, 3)), rng.standard_normal((3, 7))
+
+
+def test_randomized_rank_condition_failure_raises(monkeypatch):
+    # P and Q of rank one: rank(P^T A) <= 1 < rank(A) = 3 on every draw, so
+    # the identity (P^T A)^+ P^T A Q (A Q)^+ = A^+ fails and must be refused
+    import nla.lowrank._pinv as mod
+
+    def rank_one(rng, shape, *, dtype=np.float64, xp=None, **kw):
+        g = rng.standard_normal(shape)
+        out = np.outer(g[:, 0], np.ones(shape[1])).astype(dtype)
+        return out if xp is None else xp.asarray(out)
+
+    monkeypatch.setattr(mod, "normal", rank_one)
+    C, R = _rank3_pair()
+    with pytest.raises(ValueError, match="rank condition"):
+        nla.pinv_cr(C, R, method="randomized", rng=0)
+
+
+def test_randomized_retries_after_a_bad_draw(monkeypatch):
+    # the first (P, Q) pair is rank-deficient, the next ones are Gaussian:
+    # the rank check rejects the first and the second pair gives A^+
+    import nla.lowrank._pinv as mod
+
+    real = mod.normal
+    calls = []
+
+    def first_bad(rng, shape, **kw):
+        calls.append(shape)
+        out = real(rng, shape, **kw)
+        return out * 0.0 if len(calls) <= 2 else out
+
+    monkeypatch.setattr(mod, "normal", first_bad)
+    C, R = _rank3_pair()
+    P = nla.pinv_cr(C, R, method="randomized", rng=0)
+    assert len(calls) == 4
+    P0 = np.linalg.pinv(C @ R)
+    # Gaussian 9x3 and 3x7 factors: kappa(A) < 1e3, 1e-9 ~ 1e3 kappa eps as above
+    np.testing.assert_allclose(P, P0, atol=1e-9 * np.linalg.norm(P0, 2))
+
+
+@pytest.mark.parametrize(
+    "rc, rr, want",
+    [(4, 4, "R+C+"), (2, 4, "general"), (4, 2, "general"), (3, 3, "general")],
+)
+def test_exact_picks_the_formula_by_independence(rc, rr, want):
+    # R^+ C^+ only when C (9 x 4) has independent columns (rc = 4) and R
+    # (4 x 7) independent rows (rr = 4); either way the result is A^+
+    from nla.lowrank._pinv import _norm2, _pinv_exact
+
+    rng = np.random.default_rng(rc * 10 + rr)
+    C = rng.standard_normal((9, rc)) @ rng.standard_normal((rc, 4))
+    R = rng.standard_normal((4, rr)) @ rng.standard_normal((rr, 7))
+    rtol = EPS * 9
+    P, formula = _pinv_exact(C, R, np, rtol, _norm2(C, np), _norm2(R, np), np.dtype(np.float64))
+    assert formula == want
+    P0 = np.linalg.pinv(C @ R)
+    np.testing.assert_allclose(P, P0, atol=1e-9 * np.linalg.norm(P0, 2))
+    np.testing.assert_array_equal(nla.pinv_cr(C, R), P)
