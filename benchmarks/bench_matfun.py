@@ -47,6 +47,15 @@ SETTINGS = (
     + [("newton-schulz (default tol)", {"method": "newton-schulz"})]
 )
 
+# inv_sqrtm rows of the error-versus-kappa table: the series of (1 - z)**(-1/2)
+# has a pole at z = 1, so its truncation error is far larger than for sqrtm.
+INV_SETTINGS = (
+    [("inv_sqrtm eigh", {})]
+    + [("inv_sqrtm mpa [%d/%d]" % (d, d), {"method": "mpa", "degree": d}) for d in (4, 8, 16)]
+    + [("inv_sqrtm mtp deg %d" % d, {"method": "mtp", "degree": d}) for d in (16, 64, 256)]
+    + [("inv_sqrtm newton-schulz", {"method": "newton-schulz"})]
+)
+
 
 def _median_time(fn, reps):
     fn()
@@ -72,8 +81,9 @@ def _best_time(fn, reps):
 
 
 def error_cost_table(quick, batch=64, n=48):
-    """Error and time of every setting for each kappa (sqrtm forward, float64),
-    and the cheapest eigh-free setting reaching 1e-3, 1e-6 and 1e-10.
+    """Error and time of every setting for each kappa (sqrtm and inv_sqrtm
+    forward, float64), and the cheapest eigh-free sqrtm setting reaching 1e-3,
+    1e-6 and 1e-10.
 
     Returns (rows, text) with rows = (kappa, setting, error, seconds).
     """
@@ -81,6 +91,7 @@ def error_cost_table(quick, batch=64, n=48):
     kappas = [1e1, 1e2, 1e4, 1e6] if quick else [1e1, 1e2, 1e3, 1e4, 1e5, 1e6]
     reps = 3 if quick else 5
     settings = [("eigh", {})] + [s for s in SETTINGS if not (quick and s[0] == "mtp deg 256")]
+    inv_settings = [s for s in INV_SETTINGS if not (quick and s[0].endswith("deg 256"))]
     rows = []
     for kappa in kappas:
         A = _spd(rng, batch, n, kappa)
@@ -89,23 +100,29 @@ def error_cost_table(quick, batch=64, n=48):
             err = _rel(nla.sqrtm(A, **kw), ref)
             t = _best_time(lambda kw=kw: nla.sqrtm(A, **kw), reps)
             rows.append((kappa, label, err, t))
+        ref = _ref(A, -0.5)
+        for label, kw in inv_settings:
+            err = _rel(nla.inv_sqrtm(A, **kw), ref)
+            t = _best_time(lambda kw=kw: nla.inv_sqrtm(A, **kw), reps)
+            rows.append((kappa, label, err, t))
     head = "   setting                       " + "".join(f"   kappa={k:<8.0e}" for k in kappas)
     lines = [f"error versus kappa (relative Frobenius error, max over the batch; best-of-{reps} time), "
-             f"sqrtm forward, {batch}x{n}x{n} float64:", head]
-    for label, _ in settings:
+             f"sqrtm and inv_sqrtm forward, {batch}x{n}x{n} float64:", head]
+    for label, _ in settings + inv_settings:
         cells = []
         for kappa in kappas:
             r = next(r for r in rows if r[0] == kappa and r[1] == label)
             cells.append(f"  {r[2]:7.1e} {r[3] * 1e3:5.1f}ms")
         lines.append(f"   {label:<30}" + "".join(cells))
     lines.append("")
-    lines.append(f"cheapest eigh-free setting reaching each target ({batch}x{n}x{n} float64):")
+    lines.append(f"cheapest eigh-free sqrtm setting reaching each target ({batch}x{n}x{n} float64):")
     lines.append("   kappa   target   cheapest setting                 time      error   | eigh time")
     for kappa in kappas:
         sub = [r for r in rows if r[0] == kappa]
         t_eigh = next(r[3] for r in sub if r[1] == "eigh")
         for target in (1e-3, 1e-6, 1e-10):
-            ok = [r for r in sub if r[1] != "eigh" and r[2] <= target]
+            ok = [r for r in sub if r[1] != "eigh" and not r[1].startswith("inv_sqrtm")
+                  and r[2] <= target]
             if ok:
                 best = min(ok, key=lambda r: r[3])
                 desc = f"{best[1]:<30} {best[3] * 1e3:6.2f}ms  {best[2]:8.1e}"

@@ -303,6 +303,38 @@ def test_inverse_series_bound(method, degree):
     assert np.all(err <= np.sqrt(8) * bound + 10 * d * 8 * EPS[np.float64] * size)
 
 
+@given(n=st.integers(1, 10), log_kappa=st.floats(0, 4), seed=seeds,
+       method=st.sampled_from(["mpa", "mtp"]), degree=st.integers(1, 16),
+       dtype=st.sampled_from([np.float64, np.float32]))
+def test_inverse_series_truncation_error(n, log_kappa, seed, method, degree, dtype):
+    # inv_sqrtm's series approximate (1 - z)**(-1/2), which has a pole at
+    # z = 1: at the smallest normalized eigenvalue the truncation error is
+    # large (the documented warning). Both sides are checked: the error is
+    # at most the exact scalar truncation error at the eigenvalues (2-norm,
+    # times sqrt(n) for Frobenius) plus rounding, and at least the 2-norm
+    # truncation error minus rounding, so the documented inaccuracy is real.
+    if dtype == np.float32 and method == "mpa":
+        degree = min(degree, 8)  # the documented float32 limit
+    A, _ = spd(seed, n, log_kappa, batch=(2,), dtype=dtype)
+    A64 = A.astype(np.float64)
+    lam = np.linalg.eigvalsh(A64)  # the eigenvalues of the input actually seen
+    Y = nla.inv_sqrtm(A, method=method, degree=degree)
+    assert Y.dtype == dtype
+    err = fro(Y.astype(np.float64) - ref_sqrt(A64, -0.5))
+    exact, size = series_error(method, degree, lam, inverse=True)
+    # Rounding: degree-d products / factors and the solve, 10 d n eps times
+    # the result's size, amplified by cond of the solve (see series_error);
+    # in Frobenius norm another sqrt(n).
+    # The float64 references (eigvalsh for the truncation error, eigh for
+    # Y) are themselves perturbed: eigh is backward stable, so the smallest
+    # eigenvalue moves by up to n eps ||A||_2 = n eps kappa lambda_min and
+    # lambda_min**(-1/2) by n eps kappa / 2 relative, in each of the two.
+    rnd = np.sqrt(n) * 10 * degree * n * EPS[dtype] * size
+    rnd = rnd + 2 * n * EPS[np.float64] * 10.0**log_kappa * size
+    assert np.all(err <= np.sqrt(n) * exact + rnd)
+    assert np.all(err >= exact - rnd)
+
+
 def test_series_higher_degree_is_more_accurate():
     A, _ = spd(2, 8, 2.0)
     ref = ref_sqrt(A)
