@@ -105,7 +105,29 @@ def test_fjlt_density():
     assert abs(nnz - 6553.6) < 6 * 76.8
     assert 0 < nla.sketch.fjlt(1024, 64, rng=0).q <= 1
     # more points -> denser default P (ln^2 n / alpha grows with n)
-    assert nla.sketch.fjlt(4096, 512, n_points=10**6).q > nla.sketch.fjlt(4096, 512, n_points=10).q
+    dense, sparse = (nla.sketch.fjlt(4096, 512, n_points=n) for n in (10**6, 10**3))
+    assert dense.q > sparse.q
+    # but never fewer than 22 expected nonzeros per row (see _FJLT_MIN_NNZ_PER_ROW)
+    assert nla.sketch.fjlt(4096, 512, n_points=10).q == pytest.approx(22 / 4096)
+    assert nla.sketch.fjlt(16, 4, n_points=10).q == 1.0
+
+
+@pytest.mark.parametrize("m", [4, 22])
+def test_fjlt_variance_excess(m):
+    """k Var(||S x||^2 / ||x||^2) = 2 + 9/m for m nonzeros per row of P.
+
+    Derivation in _operators._FJLT_MIN_NNZ_PER_ROW (3 = the fourth moment of
+    H D x for Gaussian x). Over N = 400 independent sketches the sample
+    variance of a sum of k terms is within about 2 sqrt(2/N) ~ 14% of its
+    mean at 2 sigma; allow 25% (the predictions for m = 4 and 22 differ by
+    2x, and the Gaussian value 2 is 37% below 2 + 9/22).
+    """
+    d, k = 512, 64
+    x = _x(11, d)
+    rngs = (np.random.default_rng([m, i]) for i in range(400))
+    sketches = (nla.sketch.fjlt(d, k, q=m / d, rng=g) for g in rngs)
+    r = np.array([np.sum((S @ x) ** 2) for S in sketches]) / np.sum(x**2)
+    assert abs(r.var(ddof=1) * k / (2 + 9 / m) - 1) <= 0.25
 
 
 # ------------------------------------------------------------------ statistics
@@ -123,14 +145,24 @@ def test_unbiased_squared_norm(kind, d, seed):
     assert abs(ratios.mean() - 1.0) <= 5 * se + 1e-12
 
 
-@kinds
-def test_jl_distortion_high_quantile(kind):
+_JL_N = 20
+
+
+@pytest.mark.parametrize(
+    "kind, kw",
+    [("gaussian", {}), ("srht", {}), ("sparse_sign", {}), ("fjlt", {}),
+     ("fjlt", {"n_points": _JL_N})],
+    ids=["gaussian", "srht", "sparse_sign", "fjlt", "fjlt-n_points"],
+)
+@pytest.mark.parametrize("d", [512, 500])  # 500: the Hadamard sketches pad to 512
+def test_jl_distortion_high_quantile(kind, kw, d):
     """Pairwise squared distances kept within eps at k = jl_dim(n, eps).
 
     The JL lemma gives success with probability >= 1 - 1/n per draw for a
-    Gaussian map; we demand it for 90% of 40 seeds for every sketch.
+    Gaussian map; we demand it for 90% of 40 seeds for every sketch, also
+    for the FJLT density tuned to the number of points (``n_points=n``).
     """
-    n, d, eps = 20, 512, 0.5
+    n, eps = _JL_N, 0.5
     k = nla.sketch.jl_dim(n, eps)
     X = _x(10_007, (n, d))  # a seed none of the sketches below uses
     iu = np.triu_indices(n, 1)
@@ -142,7 +174,7 @@ def test_jl_distortion_high_quantile(kind):
     base = sqd(X)
     worst = []
     for seed in range(40):
-        Y = X @ make(kind, d, k, rng=seed).T
+        Y = X @ make(kind, d, k, rng=seed, **kw).T
         worst.append(np.max(np.abs(sqd(Y) / base - 1)))
     assert np.quantile(worst, 0.9) <= eps
 
