@@ -31,6 +31,29 @@ def jl_dim(n_points, eps):
         scikit-learn truncates instead of rounding up, so its value can be
         one less.
 
+    See Also
+    --------
+    fjlt, gaussian : sketches to use with this ``k``.
+    sklearn.random_projection.johnson_lindenstrauss_min_dim : the same bound.
+
+    Notes
+    -----
+    For a Gaussian map with ``k`` rows, each squared distance leaves
+    ``[1 - eps, 1 + eps]`` times its value with probability at most
+    ``2 exp(-k (eps^2/2 - eps^3/3) / 2)`` (Dasgupta and Gupta [2]_); the
+    union bound over the ``n (n - 1) / 2`` pairs gives success with
+    probability at least ``1 - 1/n`` at this ``k``. The other sketches in
+    :mod:`nla.sketch` reach a similar distortion at this ``k`` (their tests
+    check it), but the bound is proved for the Gaussian map.
+
+    References
+    ----------
+    .. [1] W. B. Johnson and J. Lindenstrauss, "Extensions of Lipschitz
+       mappings into a Hilbert space", Contemp. Math. 26 (1984), 189-206.
+    .. [2] S. Dasgupta and A. Gupta, "An elementary proof of a theorem of
+       Johnson and Lindenstrauss", Random Structures Algorithms 22 (2003),
+       60-65.
+
     Examples
     --------
     >>> import nla

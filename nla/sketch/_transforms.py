@@ -54,11 +54,26 @@ def fwht(x, *, axis=-1, engine=None, check_finite=True):
 
     Notes
     -----
-    The Numba kernel transforms each row in cache: the first three butterfly
-    stages are done in registers on blocks of eight, the rest in radix-4
-    passes, and rows run in parallel. The cost is ``O(d log d)`` per vector.
-    To transform a length that is not a power of two, pad with zeros first
-    (the sketches in :mod:`nla.sketch` do this for you).
+    The cost is ``O(d log d)`` per vector. The Numba kernel transforms each
+    row inside the cache, rows in parallel: first blocks of 64 numbers (8
+    when ``d < 64``), whose six butterfly stages run on 8-lane SIMD vectors
+    in registers, then radix-8 passes (three stages per sweep over the row;
+    radix-4 or radix-2 where the stage count is not a multiple of three),
+    with the ``1/sqrt(d)`` scaling fused into the last pass. A transform
+    along a leading axis works on panels of columns, with no transposed copy.
+    Every stage computes the same sums and differences as the plain
+    butterfly, so the engines agree to rounding. To transform a length that
+    is not a power of two, pad with zeros first (the sketches in
+    :mod:`nla.sketch` do this for you).
+
+    References
+    ----------
+    .. [1] B. J. Fino and V. R. Algazi, "Unified matrix treatment of the
+       fast Walsh-Hadamard transform", IEEE Trans. Comput. C-25 (1976),
+       1142-1146.
+    .. [2] A. Andoni, P. Indyk, T. Laarhoven, I. Razenshteyn and L. Schmidt,
+       "Practical and optimal LSH for angular distance", NeurIPS 2015 (the
+       FFHT library: cache-blocked, vectorized Hadamard transforms).
 
     Examples
     --------
