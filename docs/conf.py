@@ -22,5 +22,4 @@ intersphinx_mapping = {
     "scipy": ("https://docs.scipy.org/doc/scipy", None),
 }
 html_theme = "pydata_sphinx_theme"
-html_static_path = ["_static"]
 exclude_patterns = ["_build"]

@@ -47,12 +47,53 @@ _BLOCK_BYTES = 1 << 25
 
 
 class SketchOperator:
-    """Base class of the sketching operators (a ``k x d`` linear map).
+    """Base class of the sketching operators: a random ``k x d`` linear map.
 
+    Do not instantiate it (or its subclasses) directly; the constructors
+    :func:`gaussian`, :func:`srht`, :func:`sparse_sign` and :func:`fjlt`
+    validate their arguments and draw the random parts.
+
+    A sketch ``S`` acts like a ``(k, d)`` matrix: ``S @ X`` (:meth:`apply`),
+    ``X @ S.T`` (:meth:`apply_rows`), ``S.T @ Y`` and ``Y @ S``
+    (:meth:`adjoint`) for 1-D and 2-D ``X`` and ``Y``, dense or
+    ``scipy.sparse`` (sparse input is never densified whole), in any array
+    library (results come back in the library and on the device of the
+    input). It also works with :func:`scipy.sparse.linalg.aslinearoperator`.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(k, d)``: the sketch size and the input dimension.
+    dtype : numpy.dtype
+        float32 or float64. Products promote like a matrix product: a
+        float32 sketch applied to float64 data gives float64.
+    T : object
+        The transpose, for ``X @ S.T`` and ``S.T @ Y``.
+
+    See Also
+    --------
+    gaussian, srht, sparse_sign, fjlt
+
+    Notes
+    -----
     Subclasses implement ``_cols`` (``S @ X`` for dense ``X`` of shape
     ``(d, n)``), ``_rows`` (``X @ S.T`` for dense ``X`` of shape ``(n, d)``)
     and ``_adjoint_cols`` (``S.T @ Y`` for ``Y`` of shape ``(k, n)``), each on
     arrays already in the result dtype and namespace.
+
+    Examples
+    --------
+    >>> import numpy as np, nla
+    >>> S = nla.sketch.srht(100, 10, rng=0)
+    >>> isinstance(S, nla.sketch.SketchOperator)
+    True
+    >>> S.shape, S.dtype
+    ((10, 100), dtype('float64'))
+    >>> X = np.random.default_rng(1).standard_normal((100, 4))
+    >>> np.allclose(S @ X, S.to_dense() @ X)
+    True
+    >>> np.allclose(X.T @ S.T, (S @ X).T)
+    True
     """
 
     #: whether sparse input is handled natively (else it is densified in blocks)
@@ -153,10 +194,52 @@ class SketchOperator:
 
     # -- public application --------------------------------------------
     def apply(self, X, *, engine=None):
-        """``S @ X`` for X of shape ``(d,)`` or ``(d, n)``, dense or sparse.
+        """Sketch the columns of `X`: ``S @ X``.
 
-        Returns a dense array of shape ``(k,)`` or ``(k, n)`` in the array
-        library of `X`.
+        Parameters
+        ----------
+        X : array_like or sparse, shape (d,) or (d, n)
+            Dense array of any array API library, or ``scipy.sparse`` (1-D
+            or 2-D; it is transformed one block of columns at a time, never
+            densified whole). Integer input is promoted to float64. Never
+            modified.
+        engine : {"auto", "numpy", "numba"}, optional
+            CPU engine for the kernels (see :func:`nla.config`).
+
+        Returns
+        -------
+        Y : array, shape (k,) or (k, n)
+            Dense, in the array library and on the device of `X` (NumPy for
+            sparse `X`), dtype promoted from ``S.dtype`` and ``X.dtype``.
+
+        Raises
+        ------
+        ValueError
+            If ``X.shape[0] != d``, `X` is not 1-D or 2-D, or holds NaN or
+            Inf.
+        TypeError
+            If `X` does not have a numeric dtype.
+
+        See Also
+        --------
+        apply_rows : ``X @ S.T``, sketching the rows.
+        adjoint : ``S.T @ Y``.
+
+        Notes
+        -----
+        ``S @ X`` calls this method. Libraries whose arrays refuse a foreign
+        right operand (``array_api_strict``) still work here.
+
+        Examples
+        --------
+        >>> import numpy as np, scipy.sparse as sp, nla
+        >>> S = nla.sketch.sparse_sign(50, 8, rng=0)
+        >>> X = sp.random(50, 3, density=0.2, random_state=1, format="csc")
+        >>> Y = S.apply(X)
+        >>> type(Y).__name__, Y.shape
+        ('ndarray', (8, 3))
+        >>> np.allclose(Y, S.to_dense() @ X.toarray())
+        True
         """
         X, xp, _ = self._prepare(X, 0, self._d, "S @ X")
         if X.ndim == 1 and is_sparse(X):
@@ -171,7 +254,54 @@ class SketchOperator:
         return self._cols(X, xp, engine)
 
     def apply_rows(self, X, *, engine=None):
-        """``X @ S.T`` for X of shape ``(d,)`` or ``(n, d)``, dense or sparse."""
+        """Sketch the rows of `X`: ``X @ S.T``.
+
+        This is the usual layout for a point set (one point per row).
+
+        Parameters
+        ----------
+        X : array_like or sparse, shape (d,) or (n, d)
+            Dense array of any array API library, or ``scipy.sparse`` (1-D
+            or 2-D; it is transformed one block of rows at a time). Integer
+            input is promoted to float64. Never modified.
+        engine : {"auto", "numpy", "numba"}, optional
+            CPU engine for the kernels (see :func:`nla.config`).
+
+        Returns
+        -------
+        Y : array, shape (k,) or (n, k)
+            Dense, in the array library and on the device of `X` (NumPy for
+            sparse `X`). For 1-D `X` this equals ``S @ X``.
+
+        Raises
+        ------
+        ValueError
+            If ``X.shape[-1] != d``, `X` is not 1-D or 2-D, or holds NaN or
+            Inf.
+        TypeError
+            If `X` does not have a numeric dtype.
+
+        See Also
+        --------
+        apply : ``S @ X``, sketching the columns.
+
+        Notes
+        -----
+        ``X @ S.T`` calls this method for NumPy and scipy.sparse `X`. Array
+        libraries that refuse a foreign right operand in ``X @ S.T``
+        (``array_api_strict`` among them) need this spelling.
+
+        Examples
+        --------
+        >>> import numpy as np, nla
+        >>> X = np.random.default_rng(0).standard_normal((5, 64))  # 5 points
+        >>> S = nla.sketch.fjlt(64, 16, rng=1)
+        >>> Y = S.apply_rows(X)
+        >>> Y.shape
+        (5, 16)
+        >>> np.allclose(Y, X @ S.T) and np.allclose(Y, X @ S.to_dense().T)
+        True
+        """
         X, xp, _ = self._prepare(X, 1, self._d, "X @ S.T")
         if X.ndim == 1 and is_sparse(X):
             return self.apply_rows(X.tocoo().reshape((1, self._d)), engine=engine)[0, :]
@@ -184,7 +314,51 @@ class SketchOperator:
         return self._rows(X, xp, engine)
 
     def adjoint(self, Y, *, engine=None):
-        """``S.T @ Y`` for Y of shape ``(k,)`` or ``(k, n)``."""
+        """Apply the transpose: ``S.T @ Y``.
+
+        Parameters
+        ----------
+        Y : array_like or sparse, shape (k,) or (k, n)
+            Vectors in the sketch space. Sparse `Y` is densified (it lives in
+            the small ``k``-dimensional space). Never modified.
+        engine : {"auto", "numpy", "numba"}, optional
+            CPU engine for the kernels (see :func:`nla.config`).
+
+        Returns
+        -------
+        Z : array, shape (d,) or (d, n)
+            Dense, in the array library and on the device of `Y`.
+
+        Raises
+        ------
+        ValueError
+            If ``Y.shape[0] != k``, `Y` is not 1-D or 2-D, or holds NaN or
+            Inf.
+
+        See Also
+        --------
+        apply : ``S @ X``.
+
+        Notes
+        -----
+        ``S.T @ Y`` and ``Y @ S`` (as ``(S.T @ Y.T).T``) call this method.
+        For the Hadamard sketches the cost is ``O(d log d)`` per column, the
+        same as :meth:`apply`.
+
+        Examples
+        --------
+        >>> import numpy as np, nla
+        >>> S = nla.sketch.gaussian(30, 5, rng=0)
+        >>> x = np.random.default_rng(1).standard_normal(30)
+        >>> y = np.random.default_rng(2).standard_normal(5)
+        >>> z = S.adjoint(y)
+        >>> z.shape
+        (30,)
+        >>> bool(np.isclose(y @ (S @ x), z @ x))  # <y, S x> = <S.T y, x>
+        True
+        >>> np.allclose(S.T @ y, z) and np.allclose(y @ S, z)
+        True
+        """
         Y, xp, _ = self._prepare(Y, 0, self._k, "S.T @ Y")
         if is_sparse(Y):
             Y = Y.toarray()  # Y lives in the small sketch space
@@ -221,25 +395,98 @@ class SketchOperator:
 
     # -- LinearOperator protocol (scipy.sparse.linalg.aslinearoperator) --
     def matvec(self, x):
-        """``S @ x`` for a vector (LinearOperator protocol)."""
+        """``S @ x`` for a vector of shape ``(d,)`` or ``(d, 1)``.
+
+        Part of the protocol :func:`scipy.sparse.linalg.aslinearoperator`
+        uses; prefer ``S @ x``.
+
+        Examples
+        --------
+        >>> import numpy as np, nla
+        >>> S = nla.sketch.gaussian(6, 2, rng=0)
+        >>> S.matvec(np.ones(6)).shape
+        (2,)
+        """
         x = np.asarray(x) if not hasattr(x, "__array_namespace__") else x
         return self.apply(x.reshape(-1)).reshape(-1) if x.ndim == 2 else self.apply(x)
 
     def rmatvec(self, y):
-        """``S.T @ y`` for a vector (LinearOperator protocol)."""
+        """``S.T @ y`` for a vector of shape ``(k,)`` or ``(k, 1)``.
+
+        Part of the LinearOperator protocol; prefer ``S.T @ y``.
+
+        Examples
+        --------
+        >>> import numpy as np, nla
+        >>> S = nla.sketch.gaussian(6, 2, rng=0)
+        >>> S.rmatvec(np.ones(2)).shape
+        (6,)
+        """
         y = np.asarray(y) if not hasattr(y, "__array_namespace__") else y
         return self.adjoint(y.reshape(-1)).reshape(-1) if y.ndim == 2 else self.adjoint(y)
 
     def matmat(self, X):
-        """``S @ X`` for a matrix (LinearOperator protocol)."""
+        """``S @ X`` for a matrix of shape ``(d, n)`` (see :meth:`apply`).
+
+        Part of the LinearOperator protocol; prefer ``S @ X``.
+
+        Examples
+        --------
+        >>> import numpy as np, nla
+        >>> S = nla.sketch.gaussian(6, 2, rng=0)
+        >>> S.matmat(np.ones((6, 3))).shape
+        (2, 3)
+        """
         return self.apply(X)
 
     def rmatmat(self, Y):
-        """``S.T @ Y`` for a matrix (LinearOperator protocol)."""
+        """``S.T @ Y`` for a matrix of shape ``(k, n)`` (see :meth:`adjoint`).
+
+        Part of the LinearOperator protocol; prefer ``S.T @ Y``.
+
+        Examples
+        --------
+        >>> import numpy as np, nla
+        >>> S = nla.sketch.gaussian(6, 2, rng=0)
+        >>> S.rmatmat(np.ones((2, 3))).shape
+        (6, 3)
+        """
         return self.adjoint(Y)
 
     def as_linear_operator(self):
-        """This sketch as a :class:`scipy.sparse.linalg.LinearOperator`."""
+        """This sketch as a :class:`scipy.sparse.linalg.LinearOperator`.
+
+        ``scipy.sparse.linalg.aslinearoperator(S)`` gives an equivalent
+        operator; this method spells it out for code that does not import
+        SciPy's sparse linear algebra.
+
+        Returns
+        -------
+        scipy.sparse.linalg.LinearOperator
+            Shape ``(k, d)`` and dtype ``S.dtype``, with ``matvec``,
+            ``rmatvec``, ``matmat`` and ``rmatmat`` calling this sketch (so
+            ``L.T`` and ``L.H`` work too). It takes and returns NumPy arrays.
+
+        See Also
+        --------
+        scipy.sparse.linalg.aslinearoperator
+
+        Examples
+        --------
+        >>> import numpy as np, nla
+        >>> from scipy.sparse.linalg import lsqr
+        >>> S = nla.sketch.srht(64, 16, rng=0)
+        >>> L = S.as_linear_operator()
+        >>> L.shape
+        (16, 64)
+        >>> x = np.random.default_rng(1).standard_normal(64)
+        >>> np.allclose(L @ x, S @ x) and np.allclose(L.T @ (S @ x), S.T @ (S @ x))
+        True
+        >>> b = S @ x
+        >>> z = lsqr(L, b, atol=1e-12, btol=1e-12)[0]  # minimum-norm solution of S z = b
+        >>> bool(np.allclose(S @ z, b))
+        True
+        """
         from scipy.sparse.linalg import LinearOperator
 
         return LinearOperator(
@@ -252,7 +499,23 @@ class SketchOperator:
         )
 
     def to_dense(self):
-        """The sketch as a dense NumPy array of shape ``(k, d)``."""
+        """The sketch as a dense NumPy array.
+
+        Costs ``O(k d)`` memory; meant for small sketches and for tests.
+
+        Returns
+        -------
+        numpy.ndarray, shape (k, d)
+            The matrix of the linear map, in ``S.dtype``.
+
+        Examples
+        --------
+        >>> import numpy as np, nla
+        >>> S = nla.sketch.sparse_sign(8, 4, nnz_per_column=2, rng=0)
+        >>> A = S.to_dense()
+        >>> A.shape, [int(c) for c in (A != 0).sum(axis=0)]
+        ((4, 8), [2, 2, 2, 2, 2, 2, 2, 2])
+        """
         return self._cols(np.eye(self._d, dtype=self.dtype), _np_xp(), "numpy")
 
 
@@ -346,7 +609,17 @@ def _check_dims(d, k, *, k_le_d, kind):
 
 
 class GaussianSketch(SketchOperator):
-    """Dense Gaussian sketch ``S = G / sqrt(k)``, G with i.i.d. N(0, 1) entries."""
+    """Dense Gaussian sketch ``S = G / sqrt(k)``, G with i.i.d. N(0, 1) entries.
+
+    Create it with :func:`gaussian`; every method is documented on
+    :class:`SketchOperator`.
+
+    Examples
+    --------
+    >>> import nla
+    >>> nla.sketch.gaussian(100, 10, rng=0)
+    <GaussianSketch of shape (10, 100) and dtype float64>
+    """
 
     _native_sparse = True
 
@@ -399,7 +672,23 @@ def _distinct_rows(rng, d, k, s):
 
 
 class SparseSignSketch(SketchOperator):
-    """Sparse sign sketch: ``s`` nonzeros ``+-1/sqrt(s)`` in every column."""
+    """Sparse sign sketch: ``s`` nonzeros ``+-1/sqrt(s)`` in every column.
+
+    Create it with :func:`sparse_sign`; the methods are documented on
+    :class:`SketchOperator`, plus :meth:`to_sparse`.
+
+    Attributes
+    ----------
+    nnz_per_column : int
+        ``s``, the number of nonzeros in each column.
+
+    Examples
+    --------
+    >>> import nla
+    >>> S = nla.sketch.sparse_sign(100, 10, nnz_per_column=4, rng=0)
+    >>> S.nnz_per_column, S.to_sparse().nnz
+    (4, 400)
+    """
 
     _native_sparse = True
 
@@ -411,7 +700,23 @@ class SparseSignSketch(SketchOperator):
         self._vals = (sg / math.sqrt(s)).astype(dtype)
 
     def to_sparse(self):
-        """The sketch as a ``scipy.sparse.csc_array`` of shape ``(k, d)``."""
+        """The sketch as a sparse matrix.
+
+        Returns
+        -------
+        scipy.sparse.csc_array, shape (k, d)
+            ``s`` nonzeros per column, in ``S.dtype``.
+
+        Examples
+        --------
+        >>> import numpy as np, nla
+        >>> S = nla.sketch.sparse_sign(20, 5, nnz_per_column=2, rng=0)
+        >>> A = S.to_sparse()
+        >>> A.format, A.shape, A.nnz
+        ('csc', (5, 20), 40)
+        >>> np.array_equal(A.toarray(), S.to_dense())
+        True
+        """
         return as_csc(self._rows_idx, self._vals, self._k)
 
     def _xp_matrix(self, xp, like):
@@ -517,7 +822,27 @@ class _HadamardSketch(SketchOperator):
 
 
 class SRHTSketch(_HadamardSketch):
-    """Subsampled randomized Hadamard transform ``sqrt(d_pad/k) R H D``."""
+    """Subsampled randomized Hadamard transform ``sqrt(d_pad/k) R H D``.
+
+    Create it with :func:`srht`; every method is documented on
+    :class:`SketchOperator`.
+
+    Attributes
+    ----------
+    d_pad : int
+        ``d`` rounded up to a power of two (inputs are padded with zeros).
+    rows : numpy.ndarray of int64, shape (k,)
+        The sampled rows of ``H D`` (sorted).
+    scale : float
+        ``sqrt(d_pad / k)``.
+
+    Examples
+    --------
+    >>> import nla
+    >>> S = nla.sketch.srht(100, 10, rng=0)
+    >>> S.d_pad, S.rows.shape
+    (128, (10,))
+    """
 
     def __init__(self, d, k, rng, dtype):
         super().__init__(d, k, rng, dtype)
@@ -582,7 +907,27 @@ def _fhl_density(d_pad, k, n_points):
 
 
 class FJLTSketch(_HadamardSketch):
-    """Fast Johnson-Lindenstrauss transform ``P H D`` (Ailon-Chazelle)."""
+    """Fast Johnson-Lindenstrauss transform ``P H D`` (Ailon-Chazelle).
+
+    Create it with :func:`fjlt`; every method is documented on
+    :class:`SketchOperator`.
+
+    Attributes
+    ----------
+    d_pad : int
+        ``d`` rounded up to a power of two (inputs are padded with zeros).
+    q : float
+        Density of ``P``.
+    P : scipy.sparse.csr_array, shape (k, d_pad)
+        The sparse Gaussian projection applied after ``H D``.
+
+    Examples
+    --------
+    >>> import nla
+    >>> S = nla.sketch.fjlt(1000, 50, q=0.05, rng=0)
+    >>> S.d_pad, S.P.shape, S.q
+    (1024, (50, 1024), 0.05)
+    """
 
     def __init__(self, d, k, q, rng, dtype):
         super().__init__(d, k, rng, dtype)
