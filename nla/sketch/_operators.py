@@ -171,8 +171,27 @@ class SketchOperator:
                 self._cache[ck] = csp.csr_matrix(host)
         return self._cache[ck]
 
-    def _prepare(self, X, expect_axis, expect_len, what):
-        X = check_array(X, "X", ndim=(1, 2), allow_sparse=True, allow_empty=True)
+    # True where every column of S @ X is non-finite whenever that column of
+    # X has a NaN or an Inf, so the finiteness check can read the small
+    # result instead of X (see ``_check_later``)
+    _output_reveals_nonfinite = False
+
+    def _check_later(self, X):
+        """Whether X's finiteness check may wait for the result (dense NumPy)."""
+        return self._output_reveals_nonfinite and isinstance(X, np.ndarray)
+
+    @staticmethod
+    def _check_result(out, X):
+        """After a deferred check: a non-finite result means a non-finite X,
+        unless the product overflowed, which a check of X tells apart."""
+        if not bool(np.isfinite(out).all()):
+            check_array(X, "X", ndim=(1, 2), allow_empty=True)
+        return out
+
+    def _prepare(self, X, expect_axis, expect_len, what, check_finite=True):
+        X = check_array(
+            X, "X", ndim=(1, 2), allow_sparse=True, allow_empty=True, check_finite=check_finite
+        )
         axis = 0 if X.ndim == 1 else expect_axis
         if X.shape[axis] != expect_len:
             raise ValueError(
@@ -241,17 +260,20 @@ class SketchOperator:
         >>> np.allclose(Y, S.to_dense() @ X.toarray())
         True
         """
-        X, xp, _ = self._prepare(X, 0, self._d, "S @ X")
+        later = self._check_later(X)
+        X, xp, _ = self._prepare(X, 0, self._d, "S @ X", check_finite=not later)
         if X.ndim == 1 and is_sparse(X):
             # a 1-D sparse array (scipy's sparray): as a one-column matrix
             return self.apply(X.tocoo().reshape((self._d, 1)), engine=engine)[:, 0]
         if X.ndim == 1:
-            return self._cols(xp.reshape(X, (-1, 1)), xp, engine)[:, 0]
-        if is_sparse(X):
+            out = self._cols(xp.reshape(X, (-1, 1)), xp, engine)[:, 0]
+        elif is_sparse(X):
             if self._native_sparse:
                 return self._sparse_cols(X, xp, engine)
             return self._blocked(X, xp, engine, cols=True)
-        return self._cols(X, xp, engine)
+        else:
+            out = self._cols(X, xp, engine)
+        return self._check_result(out, X) if later else out
 
     def apply_rows(self, X, *, engine=None):
         """Sketch the rows of `X`: ``X @ S.T``.
@@ -302,16 +324,19 @@ class SketchOperator:
         >>> np.allclose(Y, X @ S.T) and np.allclose(Y, X @ S.to_dense().T)
         True
         """
-        X, xp, _ = self._prepare(X, 1, self._d, "X @ S.T")
+        later = self._check_later(X)
+        X, xp, _ = self._prepare(X, 1, self._d, "X @ S.T", check_finite=not later)
         if X.ndim == 1 and is_sparse(X):
             return self.apply_rows(X.tocoo().reshape((1, self._d)), engine=engine)[0, :]
         if X.ndim == 1:
-            return self._rows(xp.reshape(X, (1, -1)), xp, engine)[0, :]
-        if is_sparse(X):
+            out = self._rows(xp.reshape(X, (1, -1)), xp, engine)[0, :]
+        elif is_sparse(X):
             if self._native_sparse:
                 return self._sparse_rows(X, xp, engine)
             return self._blocked(X, xp, engine, cols=False)
-        return self._rows(X, xp, engine)
+        else:
+            out = self._rows(X, xp, engine)
+        return self._check_result(out, X) if later else out
 
     def adjoint(self, Y, *, engine=None):
         """Apply the transpose: ``S.T @ Y``.
@@ -772,6 +797,14 @@ class _HadamardSketch(SketchOperator):
 
     def _padded_d(self):
         return self.d_pad
+
+    @property
+    def _output_reveals_nonfinite(self):
+        # every output entry is a nonzero combination of a row of H D x, and
+        # every entry of H D x is a +-1 combination of all of x (the
+        # butterflies propagate NaN and Inf to every output), so one nonzero
+        # in P makes each column of the result non-finite with X's column
+        return self._csr_parts()[0][-1] > 0
 
     def _hd_rows(self, X, xp, engine):
         """``(H D x_i)`` for every row of X (n, d): returns (n, d_pad)."""

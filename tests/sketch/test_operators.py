@@ -375,6 +375,39 @@ def test_bad_data(kind):
         S @ sp.csr_array(np.diag([np.nan] + [1.0] * 15))
 
 
+# The Hadamard sketches check X's finiteness on the (small) result: a NaN or
+# an Inf anywhere in a column of X reaches every entry of that column of
+# H D X through the butterflies, so it must still be reported, for every
+# position, layout, orientation and engine; a finite X whose product
+# overflows is not an input error.
+@pytest.mark.parametrize("kind", ["srht", "fjlt"])
+@pytest.mark.parametrize("d", [7, 40, 64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nonfinite_found_through_the_result(kind, d, bad, engine):
+    S = make(kind, d, min(d, 5), rng=0)
+    rng = np.random.default_rng(d)
+    for trial in range(6):
+        X = rng.standard_normal((d, 12))
+        X[rng.integers(d), rng.integers(12)] = bad
+        for XX in (X, np.asfortranarray(X)):
+            with pytest.raises(ValueError, match="X must not contain"):
+                S.apply(XX, engine=engine)
+            with pytest.raises(ValueError, match="X must not contain"):
+                S.apply_rows(XX.T, engine=engine)
+        col = X[:, np.flatnonzero(~np.isfinite(X).all(axis=0))[0]]
+        with pytest.raises(ValueError, match="X must not contain"):
+            S.apply(col, engine=engine)
+
+
+@pytest.mark.parametrize("kind", ["srht", "fjlt"])
+def test_overflow_is_not_an_input_error(kind, engine):
+    S = make(kind, 64, 8, rng=0)
+    X = np.full((64, 3), 1e308)
+    with np.errstate(over="ignore", invalid="ignore"):
+        Y = S.apply(X, engine=engine)
+    assert Y.shape == (8, 3)
+
+
 def test_bad_options():
     with pytest.raises(ValueError, match=r"q must lie in \(0"):
         nla.sketch.fjlt(16, 4, q=0.0)
