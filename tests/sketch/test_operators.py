@@ -158,9 +158,14 @@ _JL_N = 20
 def test_jl_distortion_high_quantile(kind, kw, d):
     """Pairwise squared distances kept within eps at k = jl_dim(n, eps).
 
-    The JL lemma gives success with probability >= 1 - 1/n per draw for a
-    Gaussian map; we demand it for 90% of 40 seeds for every sketch, also
-    for the FJLT density tuned to the number of points (``n_points=n``).
+    At this k the Dasgupta-Gupta union bound (failure <= 2/n^2 per pair)
+    only promises success with probability >= 1/n for a Gaussian map; the
+    bound is loose, and in practice a Gaussian map succeeds on nearly every
+    draw. We demand success on 90% of 40 fixed seeds for every sketch, also
+    for the FJLT density tuned to the number of points (``n_points=n``),
+    whose per-pair variance is at most 1.21x the Gaussian's (see
+    ``test_fjlt_variance_excess``); that case sits closest to
+    the line (about 7% of seeds fail at d=500 over 200 seeds).
     """
     n, eps = _JL_N, 0.5
     k = nla.sketch.jl_dim(n, eps)
