@@ -121,21 +121,51 @@ def _svd_factor(SA, xp, rcond):
     return U[:, :r], s[:r], Vt[:r, :], r, smax / float(s[r - 1])
 
 
+def _sketch_qr(SA, SB, xp):
+    """``R`` of ``S A = Q R`` and ``Q^T S B`` (None when `SB` is None).
+
+    With NumPy, ``Q`` is never formed: the Householder QR (``geqrf``) of the
+    augmented matrix ``[S A | S B]`` has the triangular factor ``[[R, Q^T S
+    B], [0, *]]``, because its first ``d`` columns are exactly the QR of
+    ``S A``. Other namespaces use the standard's reduced QR.
+    """
+    d = SA.shape[1]
+    k = 0 if SB is None else SB.shape[1]
+    if is_numpy_namespace(xp) and isinstance(SA, np.ndarray):
+        import scipy.linalg
+
+        M = np.empty((SA.shape[0], d + k), dtype=SA.dtype, order="F")
+        M[:, :d] = SA
+        if k:
+            M[:, d:] = SB
+        # mode="raw" skips forming Q and triangularizes only the leading
+        # (d + k) rows; M is a private copy, so LAPACK may overwrite it
+        Rfull = scipy.linalg.qr(M, mode="raw", overwrite_a=True, check_finite=False)[1]
+        R = np.ascontiguousarray(Rfull[:d, :d])
+        return R, (np.ascontiguousarray(Rfull[:d, d:]) if k else None)
+    if SB is None:
+        return xp.linalg.qr(SA, mode="reduced")[1], None
+    Q, R = xp.linalg.qr(SA, mode="reduced")
+    return R, xp.matrix_transpose(Q) @ SB
+
+
 def _solve_sketched(SA, Sb, xp, rcond):
     """Minimum-norm minimizer of ||SA x - Sb|| and (rank, cond).
 
-    QR of the sketch, then the singular values of the small R decide the
-    rank: full rank solves with R, otherwise the truncated SVD of R.
+    QR of the sketch (``c = Q^T S b`` taken along, see :func:`_sketch_qr`),
+    then the singular values of the small R decide the rank: full rank
+    solves ``R x = c``, otherwise ``x = V_r diag(1/s_r) U_r^T c`` from the
+    truncated SVD ``R = U diag(s) V^T`` (the minimum-norm minimizer, since
+    ``range(S A)`` lies in ``range(Q)``).
     """
     d = SA.shape[1]
-    Q, R = xp.linalg.qr(SA, mode="reduced")
+    R, c = _sketch_qr(SA, Sb, xp)
     s = xp.linalg.svdvals(R)
     smax = float(s[0])
     if smax == 0.0:
         return xp.zeros((d, Sb.shape[1]), dtype=SA.dtype), 0, math.inf
     r = int(xp.sum(xp.astype(s > rcond * smax, xp.int32)))
     cond = smax / float(s[r - 1])
-    c = xp.matrix_transpose(Q) @ Sb
     if r == d:
         return solve_triangular(R, c, xp=xp), r, cond
     U, sr, Vt = xp.linalg.svd(R, full_matrices=False)
@@ -244,7 +274,7 @@ def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
     d = A.shape[1]
     linalg = xp.linalg
     # sketch factor: R from QR, checked through its singular values
-    R = linalg.qr(SA, mode="reduced")[1]
+    R = _sketch_qr(SA, None, xp)[0]
     s = linalg.svdvals(R)
     smax = float(s[0])
     r = int(xp.sum(xp.astype(s > rcond * smax, xp.int32))) if smax > 0 else 0
