@@ -52,6 +52,19 @@ def is_sparse(x) -> bool:
     return sp.issparse(x) or _is_cupy_sparse(x)
 
 
+def device_of(x):
+    """Device of `x`; None for NumPy and scipy.sparse (there is only the CPU).
+
+    Random draws and new arrays made for `x` are created there, so results
+    stay on the caller's device.
+    """
+    if isinstance(x, np.ndarray) or sp.issparse(x):
+        return None
+    if is_sparse(x):  # pragma: no cover - cupyx.scipy.sparse, needs a GPU
+        return array_api_compat.device(x.data)
+    return array_api_compat.device(x)
+
+
 def _device_key(x):
     try:
         return array_api_compat.device(x)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .. import sketch as _sketch
-from .._dispatch import is_sparse
+from .._dispatch import device_of, is_sparse
 from .._random import check_rng
 from .._validate import check_int, check_option, check_real
 from ._common import apply, apply_t, check_matrix, check_target_rank, qr_thin, work_dtype
@@ -289,7 +289,7 @@ def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True):
     dt = work_dtype(A, xp)
     rng = check_rng(rng)
     ell = min(k + oversample, n)
-    omega = normal(rng, (n, ell), dtype=dt, xp=None if is_sparse(A) else xp)
+    omega = normal(rng, (n, ell), dtype=dt, xp=None if is_sparse(A) else xp, device=device_of(A))
     omega, _ = xp.linalg.qr(omega)
     Y = apply(A, omega)
     nu = float(np.finfo(dt).eps) * float(xp.linalg.vector_norm(Y))

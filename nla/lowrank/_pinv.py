@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._dispatch import array_namespace
+from .._dispatch import array_namespace, device_of
 from .._random import check_rng, normal
 from .._validate import check_array, check_option, check_real
 from ._common import work_dtype
@@ -156,8 +156,8 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
     if rank_a == 0:
         return xp.zeros((n, m), dtype=xdt)
     for _ in range(3):
-        P = normal(rng, (m, r), dtype=dt, xp=xp)
-        Q = normal(rng, (n, r), dtype=dt, xp=xp)
+        P = normal(rng, (m, r), dtype=dt, xp=xp, device=device_of(C))
+        Q = normal(rng, (n, r), dtype=dt, xp=xp, device=device_of(C))
         PC = P.T @ C  # (r, r)
         RQ = R @ Q  # (r, r)
         PA = PC @ R  # (r, n)

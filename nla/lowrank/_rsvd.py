@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dispatch import device_of
 from .._random import check_rng, normal
 from .._validate import check_int
 from ._common import (
@@ -36,7 +37,10 @@ def _check_n_iter(n_iter, k, m, n):
 def _range(A, ell, n_iter, rng, xp, dt):
     """Orthonormal Q (m x ell) approximating the dominant range of A."""
     m, n = A.shape
-    omega = normal(rng, (n, ell), dtype=dt, xp=None if is_operator(A) else xp)
+    omega = normal(
+        rng, (n, ell), dtype=dt, xp=None if is_operator(A) else xp,
+        device=None if is_operator(A) else device_of(A),
+    )
     if is_operator(A) or not hasattr(A, "__array_namespace__"):
         omega = np.asarray(omega)
     Y = apply(A, omega)

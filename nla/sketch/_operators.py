@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import math
 
-import array_api_compat
 import numpy as np
 import scipy.sparse as sp
 
 from .._dispatch import (
     array_namespace,
+    device_of,
     is_cupy_namespace,
     is_numpy_namespace,
     is_sparse,
@@ -402,7 +402,7 @@ class SketchOperator:
                 for j in range(0, n, width)
             ]
             if not parts:
-                return _zeros(xp, (self._k, 0), X.dtype, _device(X))
+                return _zeros(xp, (self._k, 0), X.dtype, device_of(X))
             return xp.concat(parts, axis=1)
         X = X.tocsr()
         n = X.shape[0]
@@ -412,7 +412,7 @@ class SketchOperator:
             for i in range(0, n, height)
         ]
         if not parts:
-            return _zeros(xp, (0, self._k), X.dtype, _device(X))
+            return _zeros(xp, (0, self._k), X.dtype, device_of(X))
         return xp.concat(parts, axis=0)
 
     def _padded_d(self):
@@ -583,15 +583,6 @@ def _np_xp():
     return array_namespace(np.empty(0))
 
 
-def _device(x):
-    """Device of `x`; None for NumPy and scipy.sparse (there is only the CPU)."""
-    if isinstance(x, np.ndarray) or sp.issparse(x):
-        return None
-    if is_sparse(x):  # pragma: no cover - cupyx.scipy.sparse, needs a GPU
-        return array_api_compat.device(x.data)
-    return array_api_compat.device(x)
-
-
 def _zeros(xp, shape, dtype, device):
     """``xp.zeros`` on `device` (None: the default device)."""
     if device is None:
@@ -655,7 +646,7 @@ class GaussianSketch(SketchOperator):
         self._G = g.astype(dtype, copy=False)
 
     def _mat(self, xp, like):
-        return self._on("G", xp, lambda: self._G, like.dtype, _device(like))
+        return self._on("G", xp, lambda: self._G, like.dtype, device_of(like))
 
     def _cols(self, X, xp, engine):
         return self._mat(xp, X) @ X
@@ -748,8 +739,8 @@ class SparseSignSketch(SketchOperator):
         """S in the namespace and on the device of `like`: CSR on CuPy,
         dense for other non-NumPy namespaces (which have no sparse arrays)."""
         if is_cupy_namespace(xp):  # pragma: no cover - needs a GPU
-            return self._on_gpu_csr("S", self.to_sparse, like.dtype, _device(like))
-        return self._on("dense", xp, self.to_dense, like.dtype, _device(like))
+            return self._on_gpu_csr("S", self.to_sparse, like.dtype, device_of(like))
+        return self._on("dense", xp, self.to_dense, like.dtype, device_of(like))
 
     def _cols(self, X, xp, engine):
         if is_numpy_namespace(xp):
@@ -809,7 +800,7 @@ class _HadamardSketch(SketchOperator):
     def _hd_rows(self, X, xp, engine):
         """``(H D x_i)`` for every row of X (n, d): returns (n, d_pad)."""
         n = X.shape[0]
-        dev = _device(X)
+        dev = device_of(X)
         if self.d_pad != self._d:
             pad = _zeros(xp, (n, self.d_pad - self._d), X.dtype, dev)
             X = xp.concat((X, pad), axis=1)
@@ -849,7 +840,7 @@ class _HadamardSketch(SketchOperator):
     def _adjoint_cols(self, Y, xp, engine):
         Z = self._p_adjoint(Y, xp)  # (d_pad, n)
         W = fwht_kernel(xp, xp.matrix_transpose(Z), engine=engine)  # (n, d_pad)
-        signs = self._on("signs", xp, lambda: self._signs, W.dtype, _device(W))
+        signs = self._on("signs", xp, lambda: self._signs, W.dtype, device_of(W))
         W = W * signs
         return xp.matrix_transpose(W[:, : self._d])
 
@@ -892,7 +883,7 @@ class SRHTSketch(_HadamardSketch):
 
     def _rows_generic(self, X, xp, engine):
         Z = self._hd_rows(X, xp, engine)
-        idx = self._on("rows", xp, lambda: self.rows, device=_device(Z))
+        idx = self._on("rows", xp, lambda: self.rows, device=device_of(Z))
         return xp.take(Z, idx, axis=1) * self.scale
 
     def _p_adjoint(self, Y, xp):
@@ -902,7 +893,7 @@ class SRHTSketch(_HadamardSketch):
             Z[self.rows] = Y * self.scale
             return Z
         # generic scatter: a one-hot matrix product (k is small)
-        E = self._on("onehot", xp, self._onehot, Y.dtype, _device(Y))
+        E = self._on("onehot", xp, self._onehot, Y.dtype, device_of(Y))
         return xp.matrix_transpose(E) @ (Y * self.scale)
 
     def _onehot(self):
@@ -990,15 +981,15 @@ class FJLTSketch(_HadamardSketch):
     def _rows_generic(self, X, xp, engine):
         Z = self._hd_rows(X, xp, engine)
         if is_cupy_namespace(xp):  # pragma: no cover - needs a GPU
-            P = self._on_gpu_csr("P", lambda: self.P, Z.dtype, _device(Z))
+            P = self._on_gpu_csr("P", lambda: self.P, Z.dtype, device_of(Z))
             return (P @ Z.T).T
-        P = self._on("Pdense", xp, self._p_dense, Z.dtype, _device(Z))
+        P = self._on("Pdense", xp, self._p_dense, Z.dtype, device_of(Z))
         return Z @ xp.matrix_transpose(P)
 
     def _p_adjoint(self, Y, xp):
         if is_numpy_namespace(xp):
             return np.asarray(self.P.T.astype(Y.dtype) @ Y)
-        P = self._on("Pdense", xp, self._p_dense, Y.dtype, _device(Y))
+        P = self._on("Pdense", xp, self._p_dense, Y.dtype, device_of(Y))
         return xp.matrix_transpose(P) @ Y
 
 
