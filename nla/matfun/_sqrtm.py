@@ -48,13 +48,22 @@ def _sym_rtol(xp, dtype, sym_rtol):
 def _fro(xp, M):
     """Per-matrix Frobenius norm with shape (..., 1, 1), safe from under/overflow.
 
-    Each matrix is divided by its largest absolute entry m before squaring,
+    The plain sum of squares s2 is used when it is trustworthy for every
+    matrix: finite (no square overflowed) and at least
+    ``n**2 * smallest_normal / eps``, so that squares lost to underflow (each
+    below smallest_normal) change it by less than eps relative. Otherwise
+    each matrix is divided by its largest absolute entry m before squaring,
     ||M||_F = m ||M/m||_F, so the squares lie in [0, 1] and sum to at most
     n**2: no overflow for entries near the largest float, and no underflow to
     zero for entries near the smallest normal number (unscaled, the squares
     of float64 entries below 1e-154, float32 below 1e-19, vanish). The result
     overflows only when the norm itself is not representable.
     """
+    s2 = xp.sum(M * M, axis=(-2, -1), keepdims=True)
+    info = xp.finfo(M.dtype)
+    low = M.shape[-1] * M.shape[-2] * float(info.smallest_normal) / float(info.eps)
+    if bool(xp.all((s2 >= low) & (s2 <= float(info.max)))):
+        return xp.sqrt(s2)
     m = xp.max(xp.abs(M), axis=(-2, -1), keepdims=True)
     m = xp.where(m > 0, m, xp.ones_like(m))
     Ms = M / m
@@ -99,15 +108,16 @@ def _check_diag(xp, A, name, c):
         raise ValueError(f"{name} is not positive semidefinite: it has a negative diagonal entry")
 
 
-def _check_psd_cholesky(xp, A, name, c):
-    """Cholesky of A/||A||_F + delta I: fails iff A has an eigenvalue < -delta ||A||_F.
+def _check_psd_cholesky(xp, W, name, r):
+    """Cholesky of W + delta r I, W = A/c, r = ||A||_F / c (per matrix).
 
-    The matrix is normalized first so that the factorization neither
-    underflows nor overflows at extreme scales.
+    It fails iff A has an eigenvalue below -delta ||A||_F. The matrix is
+    normalized first so that the factorization neither underflows nor
+    overflows at extreme scales.
     """
-    n = A.shape[-1]
-    delta = 100 * n * _eps(xp, A.dtype)
-    shifted = A / c + delta * _eye(xp, n, A.dtype)
+    n = W.shape[-1]
+    delta = 100 * n * _eps(xp, W.dtype)
+    shifted = W + (delta * r) * _eye(xp, n, W.dtype)
     try:
         L = xp.linalg.cholesky(shifted)
     except np.linalg.LinAlgError:
@@ -119,7 +129,7 @@ def _check_psd_cholesky(xp, A, name, c):
         )
 
 
-def _spectral_bound(xp, A):
+def _spectral_bound(xp, A, f=None):
     """Per-matrix upper bound of ||A||_2 for symmetric A: ||A^2||_F**(1/2).
 
     ||A^2||_F**(1/2) = (sum lambda_i**4)**(1/4) >= max |lambda_i|, and it is
@@ -128,9 +138,11 @@ def _spectral_bound(xp, A):
     the series methods further from their branch point z = 1 (MPA [8/8] at
     kappa 100, n = 48: error 7e-3 instead of 1.8e-2) and saves a
     Newton-Schulz iteration, for one extra product. A is scaled by its
-    Frobenius norm before squaring so nothing overflows. Zero matrices get 1.
+    Frobenius norm (`f`, computed when not given) before squaring so nothing
+    overflows. Zero matrices get 1.
     """
-    f = _normalizer(xp, A)
+    if f is None:
+        f = _normalizer(xp, A)
     An = A / f
     b = xp.sqrt(_fro(xp, xp.matmul(An, An)))
     b = xp.where(b > 0, b, xp.ones_like(b))
@@ -264,43 +276,60 @@ def _paterson_stockmeyer(xp, coefs, Z, I):
     return acc
 
 
-def _series_forward(xp, A, method, deg, inverse):
-    """MPA / MTP on Z = I - A/c, c = ||A^2||_F**(1/2) >= ||A||_2. Returns X (or Y)."""
-    if method == "mpa" and A.dtype == xp.float32 and max(deg) > 8:
+def _series_forward(xp, W, c, method, deg, inverse):
+    """MPA / MTP on Z = I - W, W = A/c, c = ||A^2||_F**(1/2) >= ||A||_2.
+
+    Returns X (or Y).
+    """
+    if method == "mpa" and W.dtype == xp.float32 and max(deg) > 8:
         # The single solve with Q(Z) has condition number up to 1/Q(1):
         # 2.6e-4 at degree 8 but 7.7e-9 at degree 16, beyond float32.
         raise ValueError(
             f"degree must be <= 8 for method='mpa' in float32 (the solve with Q(Z) "
             f"is too ill-conditioned at higher degree), got {deg}"
         )
-    n = A.shape[-1]
-    I = _eye(xp, n, A.dtype)
-    c = _spectral_bound(xp, A)
-    Z = I - A / c
+    n = W.shape[-1]
+    dtype = W.dtype
+    I = _eye(xp, n, dtype)
     power = -0.5 if inverse else 0.5
-    if method == "mtp":
-        coefs = tuple(float(v) for v in taylor(power, deg))
-        S = _paterson_stockmeyer(xp, coefs, Z, I)
+    ratio = 1.0
+    if method == "mpa" and deg[0] == deg[1]:
+        # Factored form: well conditioned (see pade_diagonal_factors). Each
+        # factor I - a_j Z = a_j (g_j I + W), g_j = (1 - a_j)/a_j, is formed
+        # from W in one pass, and the constant prod(a_j) / prod(b_j) goes
+        # into the final scaling. The factor's eigenvalues g_j + w are
+        # computed to relative accuracy eps; 1 - a_j (1 - w) would lose
+        # eps / (1 - a_j + a_j w) relative to the rounding of Z = I - W.
+        a, b = pade_diagonal_factors(deg[0])
+        ga = [(1 - v) / v * I for v in a]
+        gb = [(1 - v) / v * I for v in b]
+        P = W + ga[0]
+        Q = W + gb[0]
+        for j in range(1, deg[0]):
+            P = xp.matmul(P, W + ga[j])
+            Q = xp.matmul(Q, W + gb[j])
+        ratio = math.prod(a) / math.prod(b)
     else:
-        m, k = deg
-        if m == k:
-            # Factored form: well conditioned (see pade_diagonal_factors).
-            a, b = pade_diagonal_factors(m)
-            P = I - a[0] * Z
-            Q = I - b[0] * Z
-            for j in range(1, m):
-                P = xp.matmul(P, I - a[j] * Z)
-                Q = xp.matmul(Q, I - b[j] * Z)
+        Z = I - W
+        if method == "mtp":
+            coefs = tuple(float(v) for v in taylor(power, deg))
+            S = _paterson_stockmeyer(xp, coefs, Z, I)
         else:
+            m, k = deg
             p, q = pade(0.5, m, k)
             pw = _powers(xp, Z, max(m, k, 1))
             P = _poly(xp, p, pw, I)
             Q = _poly(xp, q, pw, I)
+    if method == "mpa":
         # sqrt(1-z) ~ P/Q; P and Q commute, so Q^-1 P = P Q^-1 and
         # (1-z)^-1/2 ~ Q/P = P^-1 Q.
         S = xp.linalg.solve(P, Q) if inverse else xp.linalg.solve(Q, P)
-    S = (S + _T(xp, S)) / 2  # exactly symmetric
-    return S / xp.sqrt(c) if inverse else S * xp.sqrt(c)
+        if inverse:
+            ratio = 1 / ratio
+    # (S + S^T)/2 is exactly symmetric; the halving, the Pade constant and
+    # the scale c**(+-1/2) are applied in one pass.
+    f = (0.5 * ratio) / xp.sqrt(c) if inverse else (0.5 * ratio) * xp.sqrt(c)
+    return (S + _T(xp, S)) * f
 
 
 def _newton_schulz(xp, A, tol, max_iter, name):
@@ -373,20 +402,23 @@ def _forward(A, name, *, method, degree, tol, max_iter, check_finite, sym_rtol, 
     else:
         tol = _tol(xp, A.dtype, n, tol)
         max_iter = check_int(max_iter, "max_iter", low=1)
-    c = _normalizer(xp, A)
+    fA = _fro(xp, A)
+    zero = fA == 0
+    c = xp.where(zero, xp.ones_like(fA), fA)
     _check_diag(xp, A, name, c)
     # Zero matrices (square root 0) would sit at z = 1, where the series are
     # inexact and the iteration cannot converge: compute with I, then zero them.
-    zero = _fro(xp, A) == 0
     Aw = A
     if bool(xp.any(zero)):
         if inverse:
             raise ValueError(f"{name} is singular (a zero matrix): inv_sqrtm needs positive definite input")
         Aw = xp.where(zero, _eye(xp, n, A.dtype), A)
-        c = _normalizer(xp, Aw)
+        c = xp.where(zero, math.sqrt(n) * xp.ones_like(c), c)
     if method in ("mpa", "mtp"):
-        _check_psd_cholesky(xp, Aw, name, c)
-        out = _series_forward(xp, Aw, method, deg, inverse)
+        cs = _spectral_bound(xp, Aw, c)
+        W = Aw / cs
+        _check_psd_cholesky(xp, W, name, c / cs)
+        out = _series_forward(xp, W, cs, method, deg, inverse)
         if Aw is not A:
             out = xp.where(zero, xp.zeros_like(out), out)
         return xp, A, out, state
@@ -426,6 +458,22 @@ def _dk(xp, V, mu, G, inverse):
     return xp.matmul(xp.matmul(V, H), Vt)
 
 
+def _updates_needed(t, tol, cap):
+    """Smallest j with phi^j(t) <= tol, phi(t) = (3 t**2 + t**3)/4; `cap` if none.
+
+    phi maps the residual 1 - b**2 of one eigenvalue b of B to that of
+    b (3 - b**2)/2, and it is increasing on [0, 1], so a bound on the
+    residuals bounds them after j updates.
+    """
+    j = 0
+    while t > tol:
+        if t >= 1 or j >= cap:
+            return cap
+        t = (3 * t * t + t * t * t) / 4
+        j += 1
+    return j
+
+
 def _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=False, A=None):
     """Solve X W + W X = G by the Newton-Schulz sign iteration, per matrix.
 
@@ -434,38 +482,73 @@ def _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=False, A=None):
     spectrum of B0 lies in (0, 1]: s = ||A^2||_F**(1/4) when A = X^2 is given
     (||X||_2 = ||A||_2**(1/2); this bound is never larger than ||X||_F =
     trace(A)**(1/2), and smaller by up to n**(3/8), which saves two to three
-    iterations), else ||X||_F. The iteration
-    B <- B (3I - B^2)/2, C <- (-B^2 C + B C B + C (3I - B^2))/2
-    converges to B = I, C = 2W. It runs until ||I - B^2||_F <= tol for every
-    matrix, or through the update made from a residual r with r**2 <= tol
-    (quadratic convergence), or until the residual stalls at its floor.
+    iterations), else ||X||_F. The iteration is
+    B <- B T, C <- C T + B (C B - B C)/2 with T = (3I - B^2)/2, which is
+    (-B^2 C + B C B + C (3I - B^2))/2 with one product fewer; it converges
+    to B = I, C = 2W. Per update: B^2, B C, B (C B - B C)/2, C T and B T,
+    plus C B when G is not exactly symmetric. When it is, B and every C
+    are symmetric in exact arithmetic, so C B = (B C)^T is used instead of
+    a sixth product.
+
+    Convergence: R = I - B^2 is positive semidefinite (the eigenvalues of B
+    stay in (0, 1]), so t = trace(R) >= ||R||_F costs only the diagonal of
+    B^2, and one residual r of an eigenvalue becomes phi(r) = (3r^2 + r^3)/4
+    after an update. After a check giving t, the largest residual lies in
+    [t/n, t]: at least `_updates_needed(t/n)` updates are needed, so that
+    many run before the next check (no host sync, no overshoot); once the
+    upper count `_updates_needed(t)` exceeds the lower one by at most one,
+    it runs that many and stops, since then trace(R) <= tol is guaranteed.
+    The iteration also stops when t stalls at its rounding floor. The last
+    update skips B. ``tol == 0`` runs exactly `max_iter` updates.
     """
     n = X.shape[-1]
     I = _eye(xp, n, X.dtype)
+    I15 = 1.5 * I
     s = _normalizer(xp, X)
     if A is not None:
         s = xp.minimum(s, xp.sqrt(_spectral_bound(xp, A)))
     B = X / s
     C = G / s
+    symmetric = bool(xp.all(G == _T(xp, G)))
+    fixed = tol == 0
     prev = math.inf
     converged = False
-    for _ in range(max_iter):
-        B2 = xp.matmul(B, B)
-        R = I - B2
-        r = float(xp.max(_fro(xp, R)))
-        if not math.isfinite(r):
-            raise ValueError("the sign iteration produced NaN/Inf; X is not positive definite")
-        if r <= tol or (r < 1e-2 and r >= prev):
-            converged = True
-            break
-        prev = r
-        BC = xp.matmul(B, C)
-        T = 2 * I + R  # 3I - B^2
-        C = (xp.matmul(BC, B) - xp.matmul(B, BC) + xp.matmul(C, T)) / 2
-        if r * r <= tol:
-            converged = True
-            break  # quadratic convergence: this update reached ~r**2 <= tol
-        B = xp.matmul(B, T) / 2
+    skip = max_iter if fixed else 0  # updates before the next check
+    final = None  # updates left until guaranteed convergence
+    for it in range(1, max_iter + 1):
+        Bh = B * 0.5
+        B2h = xp.matmul(Bh, B)  # B^2 / 2
+        if final is None and skip == 0:
+            # trace(I - B^2) = 2 sum(1/2 - diag(B^2/2)); 1/2 - d is exact
+            # for d in [1/4, 1] (Sterbenz), so only d's rounding enters.
+            t = float(xp.max(2 * xp.sum(0.5 - xp.linalg.diagonal(B2h), axis=-1)))
+            if not math.isfinite(t):
+                raise ValueError("the sign iteration produced NaN/Inf; X is not positive definite")
+            if t <= tol or (t < 1e-2 and t >= prev):
+                converged = True
+                break
+            prev = t
+            lower = _updates_needed(t / n, tol, max_iter)
+            upper = _updates_needed(t, tol, max_iter)
+            if upper < max_iter and upper <= lower + 1:  # max_iter: no bound
+                final = upper
+            else:
+                skip = max(lower, 1)
+        T = I15 - B2h  # (3I - B^2) / 2
+        Qh = xp.matmul(Bh, C)  # B C / 2
+        K = _T(xp, Qh) - Qh if symmetric else xp.matmul(C, Bh) - Qh  # (C B - B C) / 2
+        C = xp.matmul(C, T) + xp.matmul(B, K)
+        if final is not None:
+            final -= 1
+            if final == 0:
+                converged = True
+                break
+        else:
+            skip -= 1
+        if it < max_iter:
+            B = xp.matmul(B, T)
+    if fixed and not bool(xp.all(xp.isfinite(C))):
+        raise ValueError("the sign iteration produced NaN/Inf; X is not positive definite")
     if not converged and not allow_unconverged:
         raise ValueError(
             f"the sign iteration did not converge in max_iter={max_iter} iterations "
@@ -505,8 +588,13 @@ def _backward(xp, A, G, state, *, backward, tol, max_iter, inverse, name):
             X, Y2, _ = _newton_schulz(xp, A, _tol(xp, A.dtype, n, None), 100, name)
             Y = Y if Y is not None else Y2
     if inverse:
-        # d(Y) = -Y dX Y, so <G, dY> = <-Y G Y, dX> (Y symmetric).
+        # d(Y) = -Y dX Y, so <G, dY> = <-Y G Y, dX> (Y symmetric). For
+        # symmetric G, Y G Y is symmetric too: make it exactly so, which lets
+        # the sign iteration use its symmetric shortcut.
+        symmetric = bool(xp.all(G == _T(xp, G)))
         G = -xp.matmul(xp.matmul(Y, G), Y)
+        if symmetric:
+            G = (G + _T(xp, G)) * 0.5
     return _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=(tol == 0), A=A)
 
 
@@ -777,8 +865,10 @@ def sqrtm_with_vjp(A, *, method="eigh", backward=None, degree=None, tol=None, ma
         ``"lyapunov"`` (default otherwise): the Newton-Schulz sign iteration
         with the forward's ``X``, matmul only.
     backward_tol : float, optional
-        Sign iteration tolerance on ``||I - B_k^2||_F`` (default
-        ``10 sqrt(n) eps``); 0 runs exactly `backward_max_iter` iterations.
+        Sign iteration tolerance: it stops once
+        ``||I - B_k^2||_F <= backward_tol`` is guaranteed (default
+        ``10 sqrt(n) eps``; see :func:`sqrtm_vjp`); 0 runs exactly
+        `backward_max_iter` iterations.
     backward_max_iter : int, default 100
         Sign iteration limit; not converging within it raises ValueError
         unless ``backward_tol=0``.
@@ -910,9 +1000,13 @@ def sqrtm_vjp(A, G, *, X=None, method="eigh", tol=None, max_iter=100, check_fini
         Newton-Schulz sign iteration on ``[[B, C], [0, -B]]``, per-matrix
         normalized, run to `tol` (matmul only). Needs positive definite `A`.
     tol : float, optional
-        ``"lyapunov"`` tolerance on ``||I - B_k^2||_F`` (default
-        ``10 sqrt(n) eps``); ``tol=0`` runs exactly `max_iter` iterations
-        (a fixed count) without the convergence error.
+        ``"lyapunov"`` tolerance: the iteration stops once
+        ``||I - B_k^2||_F <= tol`` is guaranteed (default
+        ``10 sqrt(n) eps``), tested through ``trace(I - B_k^2)``, an upper
+        bound that costs only the diagonal of ``B_k^2``, at a few iterations
+        predicted from the scalar recurrence of the residuals rather than
+        at every one; ``tol=0`` runs exactly `max_iter` iterations (a fixed
+        count) without the convergence error.
     max_iter : int, default 100
         ``"lyapunov"`` iteration limit; not converging within it raises
         ValueError unless ``tol=0``.

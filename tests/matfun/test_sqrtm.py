@@ -389,10 +389,13 @@ def test_psd_with_zero_eigenvalues():
 
 
 @given(n=st.integers(1, 9), log_kappa=st.floats(0, 4), seed=seeds,
-       method=st.sampled_from(["eigh", "lyapunov"]), inverse=st.booleans())
-def test_vjp_matches_scipy_lyapunov(n, log_kappa, seed, method, inverse):
+       method=st.sampled_from(["eigh", "lyapunov"]), inverse=st.booleans(),
+       symmetric_G=st.booleans())
+def test_vjp_matches_scipy_lyapunov(n, log_kappa, seed, method, inverse, symmetric_G):
     A, _ = spd(seed, n, log_kappa, batch=(2,))
     G = np.random.default_rng(seed + 1).standard_normal(A.shape)
+    if symmetric_G:  # the sign iteration's symmetric shortcut (C B = (B C)^T)
+        G = G + np.swapaxes(G, -1, -2)
     X = ref_sqrt(A)
     Y = ref_sqrt(A, -0.5)
     rhs = -Y @ G @ Y if inverse else G
