@@ -4,8 +4,9 @@
 
    lstsq
    LstsqInfo
+   ConvergenceWarning
 """
 
-from ._lstsq import LstsqInfo, lstsq
+from ._lstsq import ConvergenceWarning, LstsqInfo, lstsq
 
-__all__ = ["lstsq", "LstsqInfo"]
+__all__ = ["lstsq", "LstsqInfo", "ConvergenceWarning"]

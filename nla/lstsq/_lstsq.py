@@ -20,10 +20,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 
-from .._dispatch import array_namespace, is_numpy_namespace, is_sparse, solve_triangular
+from .._dispatch import (
+    array_namespace,
+    is_numpy_namespace,
+    is_sparse,
+    solve_triangular,
+    to_numpy,
+)
 from .._random import check_rng
 from .._validate import (
     check_array,
@@ -35,10 +42,31 @@ from .._validate import (
 )
 from ..sketch import gaussian, sparse_sign, srht
 
-__all__ = ["lstsq", "LstsqInfo"]
+__all__ = ["lstsq", "LstsqInfo", "ConvergenceWarning"]
 
 _METHODS = ("precondition", "sketch", "linf")
 _SKETCHES = ("sparse_sign", "countsketch", "gaussian", "srht")
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """An iterative solver stopped before reaching its tolerance.
+
+    :func:`lstsq` issues it when ``"precondition"`` (dense refinement or
+    sparse LSQR) ends with ``info.converged == False``: `maxiter` was hit,
+    or the iteration stalled above the rounding level. The returned solution
+    is the last iterate. Turn it into an error with
+    ``warnings.simplefilter("error", nla.ConvergenceWarning)``.
+
+    Examples
+    --------
+    >>> import warnings, numpy as np, nla
+    >>> A = np.random.default_rng(0).standard_normal((500, 5)) * np.logspace(0, -8, 5)
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     x = nla.lstsq(A, np.ones(500), maxiter=1, rng=0)
+    >>> [type(m.message).__name__ for m in w]
+    ['ConvergenceWarning']
+    """
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,8 +95,10 @@ class LstsqInfo:
     residual_norm : float or ndarray
         ``||b - A x||_2`` (one value per column for 2-D `b`).
     converged : bool
-        Whether the iterative part met `tol` (always True for the one-shot
-        sketching methods).
+        Whether the iterative part met `tol`, or stalled at the rounding
+        level described under `tol` in :func:`lstsq` (always True for the
+        one-shot sketching methods). When False, :func:`lstsq` issues a
+        :class:`ConvergenceWarning`.
     route : str
         How the solution was computed: ``"cholqr"`` (Cholesky QR of ``A
         R^{-1}`` plus refinement), ``"seminormal"`` (refinement with the
@@ -244,29 +274,50 @@ def _gram_solver(Y, xp, numpy_fast):
 # ---------------------------------------------------------------------------
 
 
-def _refine(A, b, apply_N, apply_Nt, gram_solve, xp, tol, maxiter):
-    """Sweeps ``x <- x + N (Y^T Y)^{-1} N^T A^T (b - A x)`` from x = 0."""
+#: constant ``c`` of the rounding level ``c d u (cond + cond^2 eta)`` at which
+#: a stalled refinement counts as converged (see :func:`_refine`)
+_STALL_CONSTANT = 10.0
+
+
+def _refine(A, b, apply_N, apply_Nt, gram_solve, xp, tol, maxiter, floor):
+    """Sweeps ``x <- x + N (Y^T Y)^{-1} N^T A^T (b - A x)`` from x = 0.
+
+    Stops, converged, once every column's update is below ``tol ||x_j||``.
+    When the corrections stop shrinking (from the third sweep on, a sweep
+    less than halves the largest relative update) the sweeps have reached
+    the level set by rounding and stop; that counts as converged only if
+    every column's last update is within ``floor(||x_j||, ||r_j||) ||x_j||``
+    (the forward-error level of a backward-stable solver, see
+    :func:`_precond_dense`). Running out of `maxiter` sweeps is not
+    converged.
+    """
     d = A.shape[1]
     x = xp.zeros((d, b.shape[1]), dtype=b.dtype)
     res = b
     prev = math.inf
     converged = False
     it = 0
-    xnorm = None
     for it in range(1, maxiter + 1):
         dx = apply_N(gram_solve(apply_Nt(_rmatmul(A, res, xp))))
         x = x + dx
         res = b - _matmul(A, x, xp)
-        xnorm = float(xp.max(_col_norms(x, xp)))
-        step = float(xp.max(_col_norms(dx, xp)))
-        if step <= tol * xnorm or xnorm == 0.0:
+        xnorm = to_numpy(_col_norms(x, xp)).astype(np.float64)
+        step = to_numpy(_col_norms(dx, xp)).astype(np.float64)
+        if bool(np.all(step <= tol * xnorm)):
             converged = True
             break
-        if it > 1 and step > 0.5 * prev:
-            # no longer contracting: working precision is reached
-            converged = step <= math.sqrt(tol) * xnorm
+        # largest update relative to its column (an exact zero column of x
+        # with a nonzero update counts as a full step)
+        rel = float(np.max(np.where(xnorm > 0, step / np.where(xnorm > 0, xnorm, 1.0), 1.0)))
+        if it > 2 and rel > 0.5 * prev:
+            # corrections (sweeps 2, 3, ...; sweep 1 is x itself, which can
+            # be far off when d u cond^2 > 1) no longer contract: working
+            # precision is reached
+            rnorm = to_numpy(_col_norms(res, xp)).astype(np.float64)
+            level = np.maximum(tol, floor(xnorm, rnorm))
+            converged = bool(np.all(step <= level * xnorm))
             break
-        prev = step
+        prev = rel
     return x, res, it, converged
 
 
@@ -284,6 +335,16 @@ def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
     cond = smax / float(s[r - 1])
     numpy_fast = is_numpy_namespace(xp) and isinstance(A, np.ndarray)
     u = float(np.finfo(_np_float(xp, A.dtype)).eps)
+
+    def floor(xnorm, rnorm):
+        # forward-error level of a backward-stable LS solver, c d u (cond +
+        # cond^2 eta) with eta = ||r|| / (||A|| ||x||); ||A|| and cond(A) are
+        # read from the sketch (within its distortion). Rounding in the
+        # residual and in A^T r bounds what fixed-precision refinement can
+        # reach at about this level, so a stall there is convergence.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eta = np.where(xnorm > 0, rnorm / (smax * xnorm), np.inf)
+        return _STALL_CONSTANT * d * u * (cond + cond**2 * eta)
     if numpy_fast and r == d and d * u * cond**2 <= 1e-3:
         # cond(A) is known from the sketch to be moderate: the refinement
         # converges with the Cholesky factor of A^T A itself (corrected
@@ -293,7 +354,7 @@ def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
             return Z
 
         gram_solve = _gram_solver(A, xp, True)
-        x, res, it, converged = _refine(A, b, ident, ident, gram_solve, xp, tol, maxiter)
+        x, res, it, converged = _refine(A, b, ident, ident, gram_solve, xp, tol, maxiter, floor)
         if converged:
             return x, res, it, r, cond, converged, "seminormal"
     if r == d:
@@ -340,7 +401,7 @@ def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
     gram_solve = _gram_solver(Y, xp, numpy_fast)
     del Y
 
-    x, res, it, converged = _refine(A, b, apply_N, apply_Nt, gram_solve, xp, tol, maxiter)
+    x, res, it, converged = _refine(A, b, apply_N, apply_Nt, gram_solve, xp, tol, maxiter, floor)
     return x, res, it, r, cond, converged, "cholqr"
 
 
@@ -424,11 +485,20 @@ def lstsq(
     tol : float, optional
         ``"precondition"`` only: stop when a refinement update (or LSQR's
         residual test) is below ``tol`` relative to ``||x||`` (default 1e-10).
-        In float32 the sweeps stop at working precision.
+        Where rounding keeps the updates from falling below ``tol`` (float32,
+        or large ``cond(A)``), the sweeps stop when they no longer contract,
+        and that counts as converged if the last update is within the
+        forward-error level of a backward-stable solver, ``10 d u (cond +
+        cond^2 eta) ||x||`` with ``eta = ||r|| / (||A|| ||x||)``, ``u`` the
+        unit roundoff, ``||A||`` and ``cond`` estimated from the sketch.
     eps : float, optional
         Accuracy of the sketching methods: for ``"sketch"`` the excess
-        residual factor (default 0.5, giving ``m = d + ceil(d / eps) + 1``);
-        for ``"linf"`` the factor in the l-infinity bound (default 1.0).
+        residual factor (default 0.5, giving ``m = d + ceil(d / eps) + 1``),
+        ``E ||A x - b||^2 <= (1 + eps) ||A x^* - b||^2``; that expectation is
+        proven only for ``sketch="gaussian"``. The default sparse sign sketch
+        uses the same ``m`` and gives an excess of about the same size in
+        practice, but without that identity or a proven constant. For ``"linf"`` the factor in
+        the l-infinity bound (default 1.0).
     delta : float, optional
         ``"linf"``: failure probability used to size the sketch (default 0.01).
     sketch : {"sparse_sign", "countsketch", "gaussian", "srht"}, optional
@@ -441,7 +511,9 @@ def lstsq(
         ``"theorem"`` uses the paper's ``m = eps^-2 d ln^3(n / delta)``.
     maxiter : int, optional
         ``"precondition"``: maximum refinement sweeps (default 20) or LSQR
-        iterations (default ``4 d + 100``).
+        iterations (default ``4 d + 100``). Stopping here before `tol` is met
+        issues a :class:`ConvergenceWarning` (and ``info.converged`` is
+        False).
     rcond : float, optional
         Relative cut-off on the singular values of the sketch's factor below
         which directions are treated as null (default ``m * eps_machine``).
@@ -464,10 +536,17 @@ def lstsq(
         Mismatched shapes, ``n < d`` (the problem is not overdetermined; use
         ``scipy.linalg.lstsq``), NaN/Inf, empty arrays, bad options.
 
+    Warns
+    -----
+    ConvergenceWarning
+        ``"precondition"`` stopped before meeting `tol` (``info.converged``
+        is False): `maxiter` was reached, or the iteration stalled above the
+        rounding level.
+
     See Also
     --------
     scipy.linalg.lstsq, numpy.linalg.lstsq, scipy.sparse.linalg.lsqr,
-    nla.sketch.sparse_sign, nla.sketch.srht
+    nla.sketch.sparse_sign, nla.sketch.srht, ConvergenceWarning
 
     Notes
     -----
@@ -626,13 +705,13 @@ def lstsq(
         SA = np.asarray(SA)
 
     # ---- solve -----------------------------------------------------------
+    iters_max = maxiter
     if run in ("sketch", "linf"):
         SB = S @ B
         X, rank, cond = _solve_sketched(SA, SB, xp, rcond)
         iters, converged, route = 0, True, "sketch-and-solve"
         res = B - _matmul(A, X, xp) if return_info else None
     else:
-        iters_max = maxiter
         if is_sparse(A):
             SB = S @ B
             X, res, iters, rank, cond, converged, route = _precond_sparse(
@@ -642,6 +721,15 @@ def lstsq(
             X, res, iters, rank, cond, converged, route = _precond_dense(
                 A, B, SA, xp, rcond, tol, iters_max or 20
             )
+    if not converged:
+        limit = iters_max or (4 * d + 100 if route == "lsqr" else 20)
+        warnings.warn(
+            f"lstsq did not reach tol={tol:g} ({route} route, {iters} of at most "
+            f"{limit} iterations): the solution may be inaccurate; raise maxiter "
+            "or check info.converged",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     x = X[:, 0] if vec else X
     if not return_info:
         return x

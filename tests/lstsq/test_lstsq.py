@@ -1,5 +1,7 @@
 """Tests of nla.lstsq: full accuracy, sketch-and-solve statistics, l-infinity."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -28,20 +30,66 @@ def problem(rng, n, d, kappa, res, *, nrhs=None):
     return A, A @ X + res * Q[:, d:]
 
 
-def forward_bound(A, b, x_ref, kappa, tol):
-    """Allowed ||x - x_ref|| / ||x_ref||.
+def dense_bound(A, b, x_ref, kappa, tol, u=U64):
+    """Allowed ||x - x_ref|| / ||x_ref|| for the dense route (refinement).
 
-    Both solvers are backward stable, so each is within c u (kappa + kappa^2
-    eta) of x* (eta = ||r|| / (||A|| ||x||), the LS perturbation bound, c ~ d);
-    the refinement stops once an update is below tol ||x||, and an update in
-    the preconditioned coordinates maps to x through N = R^{-1} (norm ~
-    kappa / ||A||), so the stopping error adds up to ~ kappa tol. The factor
-    10 covers the constants (sketch distortion <= 3, c <= d).
+    The LS perturbation bound: a backward-stable solver is within c d u
+    (kappa + kappa^2 eta) of x* (eta = ||r*|| / (||A|| ||x*||), c ~ 10);
+    gelsd is one such solver. The refinement ends in one of two ways.
+    (a) An update below tol ||x||: the sweep contracts the error by rho <=
+    1/2 (else it counts as a stall), so the error left is <= ||dx|| <= tol
+    ||x|| in the preconditioned norm; mapping back through N = R^{-1} adds a
+    factor cond(R) ~ kappa, but rho itself is ~ d u kappa, so that part is
+    ~ d u kappa (kappa tol) <= d u kappa for kappa tol <= 1: it is inside
+    the rounding term. (b) A stall accepted at the level 10 d u (cond_S +
+    cond_S^2 eta_S) with cond_S, eta_S read from the sketch, which are off
+    by at most its distortion (<= 3, so 9 in the kappa^2 term). Hence
+    2 tol + 10 (1 + 9) d u (kappa + kappa^2 eta), with no kappa * tol term.
     """
     d = A.shape[1]
     r = np.linalg.norm(b - A @ x_ref)
     eta = r / (np.linalg.norm(A, 2) * np.linalg.norm(x_ref))
-    return 10 * (kappa * tol + d * U64 * (kappa + kappa**2 * eta))
+    return 2 * tol + 100 * d * u * (kappa + kappa**2 * eta)
+
+
+def lsqr_bounds(A, b, x, x_ref, tol, kappa_bar=3.0):
+    """(optimality, forward-error) checks for the sparse route (LSQR on A N).
+
+    S A = U diag(s) V^T, N = V diag(1/s); for an embedding with distortion
+    eps, cond(A N) <= kappa_bar = (1 + eps) / (1 - eps) (3 at eps = 1/2,
+    the m = 4 d sparse sign sketch). With ||r*|| >> tol ||b|| LSQR can only
+    stop on its test 2, ||(AN)^T r|| <= atol ||AN||_F ||r||, atol = tol / 10
+    and ||AN||_F <= sqrt(d) ||AN||. Since A^T r = N^{+T} (AN)^T r with
+    ||N^+|| = s_max <= (1 + eps) ||A||:
+      ||A^T r|| <= kappa_bar sqrt(d) (tol / 10) ||A|| ||r||       (no kappa),
+    up to rounding in evaluating A^T (b - A x), at most 2 w u || |A|^T (|b| +
+    |A| |x|) || with w the nonzeros per row plus per column, plus two. And
+    x - x* = N ((AN)^T AN)^{-1} (AN)^T r with ||N|| = 1 / s_min, which
+    gives (using ||x*|| >= ||A x*|| / ||A||)
+      ||x - x*|| / ||x*|| <= kappa(A) kappa_bar^2 sqrt(d) (tol / 10) ||r|| / ||A x*||,
+    plus the rounding level of both solvers (dense_bound with tol = 0).
+    """
+    Ad = A.toarray()
+    d = Ad.shape[1]
+    s = scipy.linalg.svdvals(Ad)
+    rank = int(np.sum(s > s[0] * d * U64 * 10))
+    kappa = s[0] / s[rank - 1]
+    anorm = s[0]
+    r = b - A @ x
+    nnz = max(np.diff(A.tocsr().indptr).max(), np.diff(A.tocsc().indptr).max())
+    Aabs = abs(A)
+    rounding = 2 * (nnz + 2) * U64 * np.linalg.norm(Aabs.T @ (abs(b) + Aabs @ abs(x)))
+    opt = np.linalg.norm(A.T @ r) <= (
+        kappa_bar * np.sqrt(d) * tol / 10 * anorm * np.linalg.norm(r) + rounding
+    )
+    r_opt = np.linalg.norm(b - A @ x_ref)
+    assert r_opt > 100 * tol * np.linalg.norm(b)  # LSQR's test 1 cannot stop it
+    fwd_allowed = (
+        kappa * kappa_bar**2 * np.sqrt(d) * tol / 10 * r_opt / np.linalg.norm(A @ x_ref)
+        + dense_bound(Ad, b, x_ref, kappa, 0.0)
+    )
+    fwd = np.linalg.norm(x - x_ref) <= fwd_allowed * np.linalg.norm(x_ref)
+    return opt, fwd
 
 
 # ---------------------------------------------------------------------------
@@ -63,7 +111,7 @@ def test_precondition_matches_gelsd(n, d, log_kappa, log_res, seed):
     x_ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
     x, info = nla.lstsq(A, b, rng=seed, return_info=True)
     err = np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
-    assert err <= forward_bound(A, b, x_ref, kappa, 1e-10)
+    assert err <= dense_bound(A, b, x_ref, kappa, 1e-10)
     assert info.method == "precondition" and info.rank == d
     # the sketch's condition number is cond(A) up to the embedding distortion
     assert kappa / 10 <= info.condition_estimate <= kappa * 10
@@ -73,13 +121,24 @@ def test_precondition_matches_gelsd(n, d, log_kappa, log_res, seed):
 def test_precondition_kappa_1e8_large_residual():
     rng = np.random.default_rng(3)
     kappa = 1e8
-    A, b = problem(rng, 2000, 40, kappa, 1e-6)
+    # ||r*|| = 1e-7 puts the problem in the kappa^2 eta regime (kappa^2 eta
+    # ~ 1.6e8 > kappa) while keeping the bound below 1e-3
+    A, b = problem(rng, 2000, 40, kappa, 1e-7)
     x_ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
-    x, info = nla.lstsq(A, b, rng=0, return_info=True)
+    bound = dense_bound(A, b, x_ref, kappa, 1e-10)
+    assert bound < 1e-3  # a solver accurate only to 1e-3 would fail below
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nla.ConvergenceWarning)
+        x, info = nla.lstsq(A, b, rng=0, return_info=True)
     err = np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
-    assert err <= forward_bound(A, b, x_ref, kappa, 1e-10)
-    assert info.iterations <= 6
+    assert err <= bound
+    assert info.iterations <= 6 and info.converged
     assert info.route == "cholqr"  # d u kappa^2 >> 1e-3: A^T A is unusable
+    # the bound is not vacuous: one sweep (no refinement) violates it
+    with pytest.warns(nla.ConvergenceWarning, match="did not reach tol"):
+        x1, info1 = nla.lstsq(A, b, rng=0, maxiter=1, return_info=True)
+    assert not info1.converged
+    assert np.linalg.norm(x1 - x_ref) / np.linalg.norm(x_ref) > bound
 
 
 def test_moderate_condition_takes_seminormal_route():
@@ -90,7 +149,7 @@ def test_moderate_condition_takes_seminormal_route():
     x, info = nla.lstsq(A, b, rng=0, return_info=True)
     assert info.route == "seminormal" and info.converged
     err = np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
-    assert err <= forward_bound(A, b, x_ref, kappa, 1e-10)
+    assert err <= dense_bound(A, b, x_ref, kappa, 1e-10)
 
 
 def test_rank_deficient_gives_minimum_norm():
@@ -148,11 +207,13 @@ def test_sparse_matches_dense_and_lsqr():
     b = np.random.default_rng(0).standard_normal(5000)
     x, info = nla.lstsq(A, b, rng=0, return_info=True)
     assert isinstance(x, np.ndarray) and x.shape == (60,)
+    assert info.route == "lsqr" and info.converged
     x_ref = scipy.linalg.lstsq(A.toarray(), b)[0]
-    # LSQR's stopping test: ||(AN)^T r|| <= 0.1 tol ||AN|| ||r||, cond(AN) <= ~3,
-    # so the relative error is <= ~10 tol ||r|| / ||A x||
-    rel_r = np.linalg.norm(b - A @ x_ref) / np.linalg.norm(A @ x_ref)
-    assert np.linalg.norm(x - x_ref) <= 100 * 1e-10 * rel_r * np.linalg.norm(x_ref)
+    opt, fwd = lsqr_bounds(A, b, x, x_ref, 1e-10)
+    assert opt and fwd
+    # the checks can fail: LSQR stopped at tol = 1e-3 violates both
+    x_loose = nla.lstsq(A, b, rng=0, tol=1e-3)
+    assert lsqr_bounds(A, b, x_loose, x_ref, 1e-10) == (False, False)
     plain = scipy.sparse.linalg.lsqr(A, b, atol=1e-10, btol=1e-10)
     assert info.iterations < plain[2]
     X = nla.lstsq(A.tocsc(), np.stack([b, -b], 1), rng=0)
@@ -384,9 +445,9 @@ def test_sparse_rank_deficient_minimum_norm():
     x, info = nla.lstsq(A, b, rng=0, return_info=True)
     assert info.rank == 12
     x_ref = scipy.linalg.lstsq(A.toarray(), b)[0]  # gelsd: minimum norm
-    # LSQR stopping test as in test_sparse_matches_dense_and_lsqr
-    rel_r = np.linalg.norm(b - A @ x_ref) / np.linalg.norm(A @ x_ref)
-    assert np.linalg.norm(x - x_ref) <= 100 * 1e-10 * rel_r * np.linalg.norm(x_ref)
+    # as in test_sparse_matches_dense_and_lsqr, with kappa and d taken over
+    # the rank-12 row space (x and x_ref both lie in it)
+    assert lsqr_bounds(A, b, x, x_ref, 1e-10) == (True, True)
 
 
 def test_zero_right_hand_side():
@@ -394,3 +455,33 @@ def test_zero_right_hand_side():
     for method in ("precondition", "sketch", "linf"):
         x = nla.lstsq(A, np.zeros(50), method=method, rng=0)
         np.testing.assert_array_equal(x, np.zeros(4))
+
+
+def test_sparse_maxiter_warns():
+    A = sp.random(3000, 30, density=0.02, random_state=6, format="csr") + sp.eye(3000, 30)
+    A = (A @ sp.diags(np.logspace(0, -4, 30))).tocsr()
+    b = np.random.default_rng(2).standard_normal(3000)
+    with pytest.warns(nla.ConvergenceWarning, match="lsqr route, 2 of at most 2"):
+        _, info = nla.lstsq(A, b, rng=0, maxiter=2, return_info=True)
+    assert not info.converged and info.route == "lsqr"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nla.ConvergenceWarning)
+        _, info = nla.lstsq(A, b, rng=0, return_info=True)
+    assert info.converged
+
+
+@given(
+    n=st.integers(120, 400),
+    d=st.integers(2, 20),
+    log_kappa=st.floats(0, 8),
+    log_res=st.floats(-10, 0),
+    seed=seeds,
+)
+def test_default_refinement_never_warns(n, d, log_kappa, log_res, seed):
+    # the stall rule accepts the rounding level c d u (cond + cond^2 eta),
+    # which the corrections reach on every well-posed problem up to cond 1e8
+    A, b = problem(np.random.default_rng(seed), n, d, 10.0**log_kappa, 10.0**log_res)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nla.ConvergenceWarning)
+        _, info = nla.lstsq(A, b, rng=seed, return_info=True)
+    assert info.converged
