@@ -15,12 +15,33 @@ METHODS = ("eigh", "mpa", "mtp", "newton-schulz")
 EPS = {np.float64: np.finfo(np.float64).eps, np.float32: np.finfo(np.float32).eps}
 
 
-def spd(seed, n, log_kappa, batch=(), dtype=np.float64, repeated=False):
+SHAPES = ("log", "ends", "linear")
+
+
+def spectrum(n, log_kappa, shape):
+    """n eigenvalues from 1 down to exactly 10**-log_kappa, with a decay shape.
+
+    "log": log-spaced (every scale equally populated); "ends": half
+    clustered just below 1 and half just above 10**-log_kappa (the hardest
+    case for methods limited by the smallest eigenvalue, and nearly
+    repeated eigenvalues); "linear": evenly spaced, so most eigenvalues are
+    large and few are near the bottom.
+    """
+    lo = 10.0**-log_kappa
+    t = np.linspace(0, 1, n)
+    if shape == "log":
+        return np.logspace(0, -log_kappa, n)
+    if shape == "ends":
+        return np.where(t < 0.5, 1 - 0.05 * t, lo * (1 + 0.05 * (1 - t)))
+    return 1 - (1 - lo) * t
+
+
+def spd(seed, n, log_kappa, batch=(), dtype=np.float64, repeated=False, shape="log"):
     """Construct SPD matrices: eigenvalues with exact condition 10**log_kappa.
 
-    Eigenvalues are log-spaced in [10**-log_kappa, 1] (or two clusters when
-    `repeated`) and scaled by a random factor in [0.5, 50] per matrix, with a
-    Haar eigenbasis. Returns (A, eigenvalues).
+    Eigenvalues follow `spectrum` (or two exactly repeated clusters when
+    `repeated`) and are scaled by a random factor in [0.5, 50] per matrix,
+    with a Haar eigenbasis. Returns (A, eigenvalues).
     """
     rng = np.random.default_rng(seed)
     A = np.empty(tuple(batch) + (n, n))
@@ -29,7 +50,7 @@ def spd(seed, n, log_kappa, batch=(), dtype=np.float64, repeated=False):
         if repeated:
             lam = np.where(np.arange(n) < n // 2, 1.0, 10.0**-log_kappa)
         else:
-            lam = np.logspace(0, -log_kappa, n)
+            lam = spectrum(n, log_kappa, shape)
         lam = lam * rng.uniform(0.5, 50)
         q = random_orthogonal(rng, n)
         A[idx] = (q * lam) @ q.T
@@ -47,13 +68,14 @@ def fro(M):
     return np.linalg.norm(M, axis=(-2, -1))
 
 
-def series_error(method, degree, lam, inverse):
-    """Exact error of the scalar approximation at the normalized eigenvalues.
+def series_values(method, degree, lam, inverse):
+    """The series approximation at the eigenvalues: (r(z) s, f(z) s, c, amp).
 
     For symmetric A = V diag(lam) V^T, every method here is a rational function
-    r applied to Z = I - A/c (c = ||A^2||_F**(1/2)), so r(Z) - f(Z) =
-    V diag(r(z_i) - f(z_i)) V^T: the matrix error in the 2-norm is exactly the
-    largest scalar error over the eigenvalues (times sqrt(c) or 1/sqrt(c)).
+    r applied to Z = I - A/c (c = ||A^2||_F**(1/2)), so the computed root is
+    V diag(r(z_i) s) V^T with s = sqrt(c) (or 1/sqrt(c)) up to rounding;
+    f(z) s is the exact root. amp is the rounding amplification of the MPA
+    solve (1 for MTP), see series_error.
     """
     c = np.sum(lam**4, axis=-1, keepdims=True) ** 0.25
     z = 1 - lam / c
@@ -73,10 +95,22 @@ def series_error(method, degree, lam, inverse):
         amp = np.max(np.abs(D), axis=-1) / np.min(np.abs(D), axis=-1)
     f = (1 - z) ** power
     scale = 1 / np.sqrt(c) if inverse else np.sqrt(c)
-    size = np.max(np.abs(f), axis=-1) * scale[..., 0]
     if method == "mtp":
-        amp = np.ones_like(size)
-    return np.max(np.abs(r - f), axis=-1) * scale[..., 0], size * amp
+        amp = np.ones(r.shape[:-1])
+    return r * scale, f * scale, c[..., 0], amp
+
+
+def series_error(method, degree, lam, inverse):
+    """Exact error of the scalar approximation at the normalized eigenvalues.
+
+    r(Z) - f(Z) = V diag(r(z_i) - f(z_i)) V^T: the matrix error in the 2-norm
+    is exactly the largest scalar error over the eigenvalues (times sqrt(c)
+    or 1/sqrt(c)). Also returns the size of the result times the rounding
+    amplification of the MPA solve.
+    """
+    r, f, _, amp = series_values(method, degree, lam, inverse)
+    size = np.max(np.abs(f), axis=-1)
+    return np.max(np.abs(r - f), axis=-1), size * amp
 
 
 # ---------------------------------------------------------------------------
@@ -89,11 +123,12 @@ def series_error(method, degree, lam, inverse):
     seed=seeds,
     method=st.sampled_from(METHODS),
     dtype=st.sampled_from([np.float64, np.float32]),
+    shape=st.sampled_from(SHAPES),
 )
-def test_square_root_bound(n, log_kappa, seed, method, dtype):
+def test_square_root_bound(n, log_kappa, seed, method, dtype, shape):
     if dtype == np.float32:
         log_kappa = min(log_kappa, 3.0)
-    A, lam = spd(seed, n, log_kappa, batch=(3,), dtype=dtype)
+    A, lam = spd(seed, n, log_kappa, batch=(3,), dtype=dtype, shape=shape)
     X = nla.sqrtm(A, method=method)
     assert X.dtype == dtype
     A64 = A.astype(np.float64)
@@ -120,10 +155,42 @@ def test_square_root_bound(n, log_kappa, seed, method, dtype):
         assert np.all(err <= np.sqrt(n) * bound + 10 * d * n * eps * np.sqrt(n) * size)
 
 
+@given(n=st.integers(1, 10), log_kappa=st.floats(0, 5), seed=seeds,
+       method=st.sampled_from(["mpa", "mtp"]), degree=st.integers(1, 16),
+       shape=st.sampled_from(SHAPES))
+def test_series_residual_and_eigenvalues(n, log_kappa, seed, method, degree, shape):
+    A, lam = spd(seed, n, log_kappa, batch=(2,), shape=shape)
+    X = nla.sqrtm(A, method=method, degree=degree)
+    rs, fs, c, amp = series_values(method, degree, lam, inverse=False)
+    # Rounding of the computed X against the exact r(Z) sqrt(c): 10 d n eps
+    # times its size, amplified by the MPA solve (as in series_error), and
+    # sqrt(n) more in the Frobenius norm.
+    size = np.max(np.abs(fs), axis=-1)
+    E = np.sqrt(n) * 10 * degree * n * EPS[np.float64] * size * amp
+    # Residual: X = V diag(r(z_i) sqrt(c)) V^T + E, so X^2 - A =
+    # V diag(c r(z_i)^2 - lambda_i) V^T + (X E + E X - E^2), giving
+    # ||X^2 - A||_F <= sqrt(n) max_i |c r_i^2 - lambda_i| + 2 ||X||_2 E + E^2
+    # with the truncation error of r^2 against 1 - z exact at the eigenvalues.
+    trunc = np.max(np.abs(rs**2 - lam), axis=-1)
+    xnorm = np.max(np.abs(rs), axis=-1)
+    res = fro(X @ X - A)
+    assert np.all(res <= np.sqrt(n) * trunc + 2 * xnorm * E + E**2)
+    # SPD: the eigenvalues of X are r(z_i) sqrt(c) up to E (Weyl). They are
+    # positive: the factors of the Pade approximant are positive on [0, 1],
+    # and truncating the Taylor series of (1 - z)**(1/2), whose coefficients
+    # after the first are all negative, leaves r(z) >= r(1) =
+    # sum_{k > d} |c_k| > 0.
+    mu = np.linalg.eigvalsh(X)
+    expect = np.sort(rs, axis=-1)
+    assert np.all(np.abs(mu - expect) <= E[..., None])
+    assert np.all(expect > 0)
+    assert np.all(mu[expect > E[..., None]] > 0)  # positive wherever rounding allows
+
+
 @given(n=st.integers(2, 10), log_kappa=st.floats(0, 4), seed=seeds,
-       method=st.sampled_from(METHODS))
-def test_symmetric_positive_definite_and_commutes(n, log_kappa, seed, method):
-    A, lam = spd(seed, n, log_kappa, batch=(2,))
+       method=st.sampled_from(METHODS), shape=st.sampled_from(SHAPES))
+def test_symmetric_positive_definite_and_commutes(n, log_kappa, seed, method, shape):
+    A, lam = spd(seed, n, log_kappa, batch=(2,), shape=shape)
     X = nla.sqrtm(A, method=method)
     np.testing.assert_array_equal(X, np.swapaxes(X, -1, -2))
     # Every method is a function of A, hence a polynomial in A: AX = XA up to
@@ -277,9 +344,9 @@ def test_agrees_with_scipy():
 
 
 @given(n=st.integers(1, 10), log_kappa=st.floats(0, 5), seed=seeds,
-       method=st.sampled_from(["eigh", "newton-schulz"]))
-def test_inverse_whitens(n, log_kappa, seed, method):
-    A, _ = spd(seed, n, log_kappa, batch=(2,))
+       method=st.sampled_from(["eigh", "newton-schulz"]), shape=st.sampled_from(SHAPES))
+def test_inverse_whitens(n, log_kappa, seed, method, shape):
+    A, _ = spd(seed, n, log_kappa, batch=(2,), shape=shape)
     Y = nla.inv_sqrtm(A, method=method)
     # Y has relative error ~ n eps times the conditioning; Y A Y - I magnifies
     # an error dY by ||A|| ||Y|| ~ kappa: bound 10 n eps kappa (measured <= 2).
@@ -305,8 +372,8 @@ def test_inverse_series_bound(method, degree):
 
 @given(n=st.integers(1, 10), log_kappa=st.floats(0, 4), seed=seeds,
        method=st.sampled_from(["mpa", "mtp"]), degree=st.integers(1, 16),
-       dtype=st.sampled_from([np.float64, np.float32]))
-def test_inverse_series_truncation_error(n, log_kappa, seed, method, degree, dtype):
+       dtype=st.sampled_from([np.float64, np.float32]), shape=st.sampled_from(SHAPES))
+def test_inverse_series_truncation_error(n, log_kappa, seed, method, degree, dtype, shape):
     # inv_sqrtm's series approximate (1 - z)**(-1/2), which has a pole at
     # z = 1: at the smallest normalized eigenvalue the truncation error is
     # large (the documented warning). Both sides are checked: the error is
@@ -315,7 +382,7 @@ def test_inverse_series_truncation_error(n, log_kappa, seed, method, degree, dty
     # truncation error minus rounding, so the documented inaccuracy is real.
     if dtype == np.float32 and method == "mpa":
         degree = min(degree, 8)  # the documented float32 limit
-    A, _ = spd(seed, n, log_kappa, batch=(2,), dtype=dtype)
+    A, _ = spd(seed, n, log_kappa, batch=(2,), dtype=dtype, shape=shape)
     A64 = A.astype(np.float64)
     lam = np.linalg.eigvalsh(A64)  # the eigenvalues of the input actually seen
     Y = nla.inv_sqrtm(A, method=method, degree=degree)
@@ -390,9 +457,9 @@ def test_psd_with_zero_eigenvalues():
 
 @given(n=st.integers(1, 9), log_kappa=st.floats(0, 4), seed=seeds,
        method=st.sampled_from(["eigh", "lyapunov"]), inverse=st.booleans(),
-       symmetric_G=st.booleans())
-def test_vjp_matches_scipy_lyapunov(n, log_kappa, seed, method, inverse, symmetric_G):
-    A, _ = spd(seed, n, log_kappa, batch=(2,))
+       symmetric_G=st.booleans(), shape=st.sampled_from(SHAPES))
+def test_vjp_matches_scipy_lyapunov(n, log_kappa, seed, method, inverse, symmetric_G, shape):
+    A, _ = spd(seed, n, log_kappa, batch=(2,), shape=shape)
     G = np.random.default_rng(seed + 1).standard_normal(A.shape)
     if symmetric_G:  # the sign iteration's symmetric shortcut (C B = (B C)^T)
         G = G + np.swapaxes(G, -1, -2)
@@ -437,9 +504,18 @@ def test_vjp_finite_at_identity_and_repeated(inverse, method):
     dA = fn(np.eye(5), G, method=method)
     # At A = I: X = I, so dA = G / 2 (sqrt) and -G / 2 (inverse sqrt).
     np.testing.assert_allclose(dA, (-G if inverse else G) / 2, atol=1e-14)
+    # Exactly repeated eigenvalues (two clusters of three): the divided
+    # differences 1/(mu_i + mu_j) stay finite, and the gradient is the
+    # solution of the Lyapunov equation, as computed by scipy. Conditioning
+    # as in test_vjp_matches_scipy_lyapunov: 100 n eps sqrt(kappa) (inverse:
+    # kappa), kappa = 100.
     A, _ = spd(1, 6, 2.0, repeated=True)
-    dA = fn(A, G[:1].repeat(6, 0)[:, :6] if False else np.ones((6, 6)), method=method)
-    assert np.all(np.isfinite(dA))
+    G = np.random.default_rng(2).standard_normal((6, 6))
+    X, Y = ref_sqrt(A), ref_sqrt(A, -0.5)
+    ref = scipy.linalg.solve_continuous_lyapunov(X, -Y @ G @ Y if inverse else G)
+    dA = fn(A, G, method=method)
+    c = 100.0 if inverse else 10.0
+    assert fro(dA - ref) <= 100 * 6 * EPS[np.float64] * c * fro(ref)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -465,6 +541,29 @@ def test_with_vjp(method, inverse, monkeypatch):
         Xr = ref_sqrt(A, -0.5 if inverse else 0.5)
         xerr = np.max(fro(out - Xr) / fro(Xr))
         assert np.all(fro(dA - ref) <= 10 * max(xerr, 1e-12) * fro(ref))
+
+
+@pytest.mark.parametrize("method", ["eigh", "newton-schulz"])
+@pytest.mark.parametrize("backward", ["eigh", "lyapunov"])
+def test_inverse_and_gradient_float32(method, backward):
+    A, _ = spd(3, 8, 2.0, batch=(2,), dtype=np.float32)
+    G = np.random.default_rng(4).standard_normal(A.shape).astype(np.float32)
+    A64, G64 = A.astype(np.float64), G.astype(np.float64)
+    eps, n, kappa = EPS[np.float32], 8, 100.0
+    Y, vjp = nla.inv_sqrtm_with_vjp(A, method=method, backward=backward)
+    dA = vjp(G)
+    assert Y.dtype == np.float32 and dA.dtype == np.float32
+    # Against float64 references for the same (float32) input: a backward
+    # error of n eps ||A|| moves A**(-1/2) by n eps kappa / 2 relative
+    # (|f'| = lambda**(-3/2) / 2 at lambda_min), and Newton-Schulz stops at
+    # its residual floor, the same order: bound 10 n eps kappa.
+    Yr = ref_sqrt(A64, -0.5)
+    assert np.all(fro(Y - Yr) <= 10 * n * eps * kappa * fro(Yr))
+    # The gradient as in test_vjp_matches_scipy_lyapunov, with the float32
+    # eps (100 n eps kappa for the inverse), plus Y's own relative error
+    # carried into the right side -Y G Y (twice 10 n eps kappa).
+    dr = nla.inv_sqrtm_vjp(A64, G64)
+    assert np.all(fro(dA - dr) <= (100 + 20) * n * eps * kappa * fro(dr))
 
 
 def test_vjp_reuses_given_root():
@@ -540,7 +639,8 @@ def test_bad_input():
     with pytest.raises(ValueError, match="symmetric"):
         nla.sqrtm(nonsym)
     nla.sqrtm(nonsym, sym_rtol=1e-2)  # documented tolerance
-    # float32 rounding asymmetry passes the default tolerance
+    # an asymmetry far below the default sym_rtol (sqrt(eps) = 1.5e-8
+    # relative in float64) passes
     nearly = A + 1e-10 * np.triu(np.ones((4, 4)), 1)
     nla.sqrtm(nearly)
     indef = np.diag([1.0, 2.0, -1.0, 3.0])
