@@ -464,7 +464,13 @@ def lstsq(
     Parameters
     ----------
     A : (n, d) array or scipy.sparse matrix
-        Tall matrix, ``n >= d``. Sparse input is never densified.
+        Tall matrix, ``n >= d``. Sparse input is never densified whole: the
+        sparse sign, CountSketch and Gaussian sketches and LSQR use only
+        sparse products; the SRHT (``"linf"``, or ``sketch="srht"``)
+        densifies it one block of columns at a time, ``max(1, 2**25 // (8
+        n'))`` columns per block (``n'`` = ``n`` rounded up to a power of
+        two): at most 32 MB of dense scratch per block once ``n' <= 2**22``,
+        a single column beyond.
     b : (n,) or (n, k) array
         Right-hand side(s).
     method : {"precondition", "sketch", "linf"}, optional
@@ -562,8 +568,10 @@ def lstsq(
     **Sketch-and-solve** (``"sketch"``): for a Gaussian ``S`` with ``m`` rows
     the excess is exact in expectation, ``E ||A x' - b||^2 = (1 + d / (m - d -
     1)) ||A x^* - b||^2``, so ``m = d + ceil(d / eps) + 1`` gives a factor at
-    most ``1 + eps``. Sparse sign sketches behave alike for ``m >= 2 d``
-    (without that identity).
+    most ``1 + eps``. The default sparse sign sketch (8 nonzeros per column)
+    behaves alike for ``m >= 2 d`` in practice, without that identity: for
+    it ``eps`` only sets ``m``, and the ``1 + eps`` factor is not a proven
+    guarantee.
 
     **l-infinity** (``"linf"``): the guarantee of [3]_ is
 

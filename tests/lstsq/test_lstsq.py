@@ -510,3 +510,81 @@ def test_default_refinement_never_warns(n, d, log_kappa, log_res, seed):
         warnings.simplefilter("error", nla.ConvergenceWarning)
         _, info = nla.lstsq(A, b, rng=seed, return_info=True)
     assert info.converged
+
+
+@pytest.mark.parametrize("kind", ["countsketch", "gaussian", "srht"])
+def test_precondition_with_other_sketches(kind):
+    rng = np.random.default_rng(13)
+    kappa = 1e6
+    A, b = problem(rng, 1500, 24, kappa, 1e-4)
+    x_ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
+    x, info = nla.lstsq(A, b, sketch=kind, rng=1, return_info=True)
+    assert info.sketch == kind and info.sketch_rows == 4 * 24 and info.converged
+    err = np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
+    assert err <= dense_bound(A, b, x_ref, kappa, 1e-10)
+    # and on sparse A (LSQR route), where it must stay sparse for these
+    As = sp.random(4000, 20, density=0.03, random_state=7, format="csr") + sp.eye(4000, 20)
+    As = (As @ sp.diags(np.logspace(0, -3, 20))).tocsr()
+    bs = rng.standard_normal(4000)
+    xs, info = nla.lstsq(As, bs, sketch=kind, rng=1, return_info=True)
+    assert info.sketch == kind and info.converged
+    xs_ref = scipy.linalg.lstsq(As.toarray(), bs)[0]
+    assert lsqr_bounds(As, bs, xs, xs_ref, 1e-10) == (True, True)
+
+
+def _forbid_densifying(mp, n_rows, record=None):
+    """Make toarray/todense of any scipy.sparse object with n_rows rows raise
+    (or, with `record`, log its shape): that is A or a block of A. Smaller
+    products (the m x d sketch S A) may still be densified."""
+    classes = {k for c in (sp.csr_array, sp.csc_array, sp.coo_array, sp.csr_matrix,
+                           sp.csc_matrix, sp.coo_matrix) for k in c.__mro__}
+    for klass in classes:
+        for name in ("toarray", "todense"):
+            if name in vars(klass):
+                orig = vars(klass)[name]
+
+                def patched(self, *args, _orig=orig, **kwargs):
+                    if n_rows in self.shape:
+                        if record is None:
+                            raise AssertionError(f"densified a sparse {self.shape} array")
+                        record.append(self.shape)
+                    return _orig(self, *args, **kwargs)
+
+                mp.setattr(klass, name, patched)
+
+
+@pytest.mark.parametrize("method", ["precondition", "sketch"])
+@pytest.mark.parametrize("kind", ["sparse_sign", "countsketch", "gaussian"])
+def test_sparse_never_densified(monkeypatch, method, kind):
+    n = 6000
+    A = sp.random(n, 15, density=0.01, random_state=8, format="csr") + sp.eye(n, 15)
+    A = A.tocsr()
+    b = np.random.default_rng(3).standard_normal((n, 2))
+    with monkeypatch.context() as mp:
+        _forbid_densifying(mp, n)
+        X = nla.lstsq(A, b, method=method, sketch=kind, rng=0)
+        with pytest.raises(AssertionError, match="densified"):  # the patch works
+            A.toarray()
+    assert X.shape == (15, 2)
+
+
+def test_linf_sparse_densifies_in_bounded_blocks(monkeypatch):
+    n, d = 70000, 40  # n' = 2**17: 2**25 // (8 n') = 32 columns per block
+    A = sp.random(n, d, density=1e-3, random_state=9, format="csc") + sp.eye(n, d)
+    b = np.random.default_rng(4).standard_normal(n)
+    blocks = []
+    with monkeypatch.context() as mp:
+        _forbid_densifying(mp, n, record=blocks)
+        nla.lstsq(A.tocsr(), b, method="linf", rng=0)
+    assert blocks  # the SRHT does densify, but only in column blocks
+    assert max(c for _, c in blocks) == 32 and sum(c for _, c in blocks) == d
+    assert all(2**17 * c * 8 <= 2**25 for _, c in blocks)
+
+
+def test_empty_right_hand_sides_rejected():
+    A = np.random.default_rng(0).standard_normal((50, 4))
+    for method in ("precondition", "sketch", "linf"):
+        with pytest.raises(ValueError, match="b must not be empty"):
+            nla.lstsq(A, np.zeros((50, 0)), method=method)
+    with pytest.raises(ValueError, match="b must not be empty"):
+        nla.lstsq(sp.csr_array(A), np.zeros((50, 0)))
