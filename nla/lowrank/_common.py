@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .._dispatch import array_namespace, is_numpy_namespace, is_sparse, linalg_module, matmul
+from .._dispatch import (
+    array_namespace,
+    device_of,
+    is_numpy_namespace,
+    is_sparse,
+    linalg_module,
+    matmul,
+)
 from .._validate import check_array, check_rank
 
 __all__ = [
@@ -132,7 +139,7 @@ def normalize_columns(Y, xp):
 def sign_fix(U, Vt, xp):
     """Flip signs so the largest-magnitude entry of each column of U is positive."""
     idx = xp.argmax(xp.abs(U), axis=0)
-    cols = xp.arange(U.shape[1])
+    cols = xp.arange(U.shape[1], device=device_of(U))
     if hasattr(xp, "take_along_axis"):
         picked = xp.take_along_axis(U, xp.reshape(idx, (1, -1)), axis=0)[0, :]
     else:  # pragma: no cover - older namespaces

@@ -10,7 +10,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from .. import sketch as _sketch
-from .._dispatch import is_sparse, matmul
+from .._dispatch import device_of, is_sparse, matmul
 from .._random import check_rng
 from .._validate import check_array, check_int, check_option
 from ._common import check_matrix, check_target_rank, host, work_dtype
@@ -34,10 +34,12 @@ class CUR(NamedTuple):
         The core.
     R : (r, n) array or sparse matrix
         The rows ``A[row_idx, :]`` (sparse when `A` is sparse).
-    col_idx : (c,) int64 array
-        Selected column indices, in selection order.
-    row_idx : (r,) int64 array
-        Selected row indices, in selection order.
+    col_idx : (c,) int64 numpy.ndarray
+        Selected column indices, in selection order. Always a NumPy array on
+        the host (the selection runs there), whatever the library and device
+        of `A`.
+    row_idx : (r,) int64 numpy.ndarray
+        Selected row indices, in selection order (NumPy, like `col_idx`).
     """
 
     C: object
@@ -52,11 +54,15 @@ class CUR(NamedTuple):
 
 
 def _take(A, idx, axis, xp):
+    """``A[:, idx]`` (axis 1) or ``A[idx, :]`` (axis 0) for host indices `idx`.
+
+    For dense `A` the indices are moved to the device of `A` first.
+    """
     if is_sparse(A):
         if axis == 1:
             return A.tocsc()[:, idx]
         return A.tocsr()[idx, :]
-    return xp.take(A, xp.asarray(idx), axis=axis)
+    return xp.take(A, xp.asarray(idx, device=device_of(A)), axis=axis)
 
 
 def _scaled_columns(A, w, xp):
@@ -65,7 +71,7 @@ def _scaled_columns(A, w, xp):
         return A
     if is_sparse(A):
         return A @ sp.diags(w)
-    return A * xp.asarray(w, dtype=A.dtype)
+    return A * xp.asarray(w, dtype=A.dtype, device=device_of(A))
 
 
 def _sample(rng, p, c):
@@ -177,7 +183,8 @@ def cur(
     small; for Q-DEIM on an orthonormal basis of ``c`` columns, ``eta <=
     sqrt(d - c + 1) sqrt(4^c + 6c - 1) / 3`` in dimension ``d`` (Drmac and
     Gugercin), and in practice it is far smaller. Index selection runs on the host on thin matrices
-    (``c`` columns or rows); the products with `A` stay in its array library.
+    (``c`` columns or rows); the products with `A` stay in its array library
+    and on its device, so `C`, `U` and `R` live where `A` lives.
 
     See Also
     --------
@@ -265,7 +272,7 @@ def cur(
         if is_sparse(A):
             W = xp.asarray(R.tocsc()[:, col_idx].toarray())
         else:
-            W = xp.take(R, xp.asarray(col_idx), axis=1)
+            W = _take(R, col_idx, 1, xp)
         Ucore = _pinv(W, xp, rtol)
     else:
         Cd = xp.asarray(C.toarray()) if is_sparse(C) else C

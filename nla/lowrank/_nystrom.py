@@ -84,7 +84,10 @@ def _dense_small(A, xp, dt):
     """A small matrix as a dense array; sparse input through ``A @ I``."""
     if not is_sparse(A):
         return A
-    return apply(A, xp.eye(A.shape[1], dtype=xp.float32 if dt == np.float32 else xp.float64))
+    eye = xp.eye(
+        A.shape[1], dtype=xp.float32 if dt == np.float32 else xp.float64, device=device_of(A)
+    )
+    return apply(A, eye)
 
 
 def _truncate_pair(L, Rt, k, xp):
@@ -215,8 +218,8 @@ def nystrom(
     W, s, Zt = xp.linalg.svd(R)
     keep = int(xp.sum(xp.astype(s > rcond * s[0], xp.int64))) if float(s[0]) > 0 else 0
     if keep == 0:
-        left = xp.zeros((m, k), dtype=M.dtype)
-        right = xp.zeros((k, n), dtype=M.dtype)
+        left = xp.zeros((m, k), dtype=M.dtype, device=device_of(M))
+        right = xp.zeros((k, n), dtype=M.dtype, device=device_of(M))
         return LowRank(left, right)
     # R^+_eps = Z_t diag(1/s_t) W_t^T;  split as (AX Z_t / s_t) (W_t^T Q^T YA)
     Zk = Zt[:keep, :].T  # (r, keep)
@@ -226,8 +229,9 @@ def nystrom(
     left, right = _truncate_pair(L, Rt, k, xp)
     if left.shape[1] < k:
         pad = k - left.shape[1]
-        left = xp.concat([left, xp.zeros((m, pad), dtype=left.dtype)], axis=1)
-        right = xp.concat([right, xp.zeros((pad, n), dtype=right.dtype)], axis=0)
+        dev = device_of(left)
+        left = xp.concat([left, xp.zeros((m, pad), dtype=left.dtype, device=dev)], axis=1)
+        right = xp.concat([right, xp.zeros((pad, n), dtype=right.dtype, device=dev)], axis=0)
     return LowRank(left, right)
 
 

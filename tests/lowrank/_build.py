@@ -26,3 +26,24 @@ def geometric(m, n, decay, seed, *, nsv=None):
     nsv = min(m, n) if nsv is None else nsv
     s = decay ** np.arange(nsv)
     return with_singular_values(rng, m, n, s), s
+
+
+def device1():
+    """``(array_api_strict, Device("device1"))``: a non-default device.
+
+    array_api_strict refuses to combine arrays of different devices, so any
+    array a function makes on the default device while working on input from
+    this one raises, and results left on the default device are caught by
+    comparing ``.device``.
+    """
+    import pytest
+
+    xs = pytest.importorskip("array_api_strict")
+    return xs, xs.Device("device1")
+
+
+def off_device(x):
+    """A NumPy copy of an array_api_strict array on any device."""
+    import array_api_strict as xs
+
+    return np.asarray(xs.asarray(x, device=xs.Device("CPU_DEVICE")))

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 import nla
 from tests.helpers import assert_namespace, to_numpy
 
-from ._build import geometric, low_rank_problem
+from ._build import device1, geometric, low_rank_problem, off_device
 
 EPS = np.finfo(np.float64).eps
 METHODS = ["deim", "qdeim", "qr", "leverage", "uniform"]
@@ -253,3 +253,46 @@ def test_sample_without_replacement():
     for counts, prob in ((first, p), (pair, q)):
         sd = np.sqrt(N * prob * (1 - prob))
         assert np.all(np.abs(counts - N * prob) <= 6 * sd + 1e-12)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("core", CORES)
+def test_non_default_device_and_sparse_input(method, core):
+    # exact rank 5, k = 5. The selection runs on the host from quantities
+    # that agree to rounding across paths (the same draws); for this fixed,
+    # well-separated input it picks the same indices, so C and R are the
+    # same literal entries and the core is computed from identical inputs: it
+    # agrees to the rounding of its pseudoinverses, kappa * c eps max(m, n)
+    # relative (c = 1e3 as in test_exact_recovery_when_rank_le_k), with kappa
+    # the condition number of the pseudoinverted blocks (C and R, or A[I, J]).
+    # The weighted selection (weights made on the device) is checked as well.
+    xs, dev = device1()
+    A, s = geometric(40, 30, 0.5, 5, nsv=5)
+    w = np.linspace(1.0, 2.0, 30)
+    for weights in (None, w):
+        fn = nla.cur(A, 5, method=method, core=core, weights=weights, rng=1)
+        f = nla.cur(
+            xs.asarray(A, device=dev), 5, method=method, core=core, weights=weights, rng=1
+        )
+        for part in (f.C, f.U, f.R, f.to_dense()):
+            assert_namespace(part, xs)
+            assert part.device == dev
+        # the indices are NumPy arrays on the host (documented)
+        assert type(f.col_idx) is np.ndarray and type(f.row_idx) is np.ndarray
+        np.testing.assert_array_equal(f.col_idx, fn.col_idx)
+        np.testing.assert_array_equal(f.row_idx, fn.row_idx)
+        np.testing.assert_array_equal(off_device(f.C), fn.C)
+        np.testing.assert_array_equal(off_device(f.R), fn.R)
+        if core == "projection":
+            kappa = np.linalg.cond(fn.C) + np.linalg.cond(fn.R)
+        else:
+            kappa = np.linalg.cond(A[np.ix_(fn.row_idx, fn.col_idx)])
+        tol = 1e3 * kappa * EPS * 40 * np.linalg.norm(fn.U, 2)
+        np.testing.assert_allclose(off_device(f.U), fn.U, rtol=0, atol=tol)
+    # sparse input: scipy.sparse C and R, a NumPy core, exact recovery with
+    # the tolerance of test_exact_recovery_when_rank_le_k (kappa = 16)
+    g = nla.cur(sp.csr_matrix(A), 5, method=method, core=core, rng=1)
+    assert sp.issparse(g.C) and sp.issparse(g.R) and type(g.U) is np.ndarray
+    np.testing.assert_array_equal(g.C.toarray(), A[:, g.col_idx])
+    np.testing.assert_array_equal(g.R.toarray(), A[g.row_idx, :])
+    assert np.linalg.norm(_dense(g.to_dense()) - A, 2) <= 1e3 * 16**2 * EPS * 40**2 * s[0]

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 import nla
 from tests.helpers import assert_namespace, random_orthogonal, to_numpy
 
-from ._build import geometric, low_rank_problem
+from ._build import device1, geometric, low_rank_problem, off_device
 
 EPS = np.finfo(np.float64).eps
 
@@ -203,3 +203,64 @@ def test_engines_agree(engine, sketch, sparse):
     g = nla.nystrom(B, 6, sketch=sketch, rng=4, engine="numpy")
     tol = 2e3 * 10 * EPS * 120 * s[0]
     assert np.linalg.norm(f.to_dense() - g.to_dense(), 2) <= tol
+
+
+def _rank_one(m, n, seed):
+    rng = np.random.default_rng(seed)
+    return np.outer(rng.standard_normal(m), rng.standard_normal(n))
+
+
+@pytest.mark.parametrize("sketch", ["srht", "sparse_sign", "gaussian"])
+def test_non_default_device_and_sparse_input(sketch):
+    # exact rank 5 (kappa = 16), k = 5: each path recovers A to within the
+    # tolerance of test_exact_recovery_when_rank_le_k, 1e3 kappa eps max(m, n)
+    # ||A||, so two paths differ by twice that; the column norms of `left` are
+    # the singular values of the approximation, within the same distance of
+    # those of A (Weyl). Also a rank-one A with k = 3 (the core keeps one
+    # direction, `left` and `right` are padded with zeros) and A = 0.
+    xs, dev = device1()
+    A, _ = geometric(100, 50, 0.5, 6, nsv=5)
+    rel = 2 * 1e3 * 16 * EPS * 100  # relative to ||B||_2 (1 for B = 0)
+    cases = [(A, 5), (_rank_one(100, 50, 7), 3), (np.zeros((100, 50)), 3)]
+    for B, k in cases:
+        gn = nla.nystrom(B, k, sketch=sketch, rng=2)
+        tol = rel * max(np.linalg.norm(B, 2), 1.0)
+        g = nla.nystrom(xs.asarray(B, device=dev), k, sketch=sketch, rng=2)
+        for part in (g.left, g.right, g.to_dense()):
+            assert_namespace(part, xs)
+            assert part.device == dev
+        assert g.left.shape == (100, k) and g.right.shape == (k, 50)
+        left = off_device(g.left)
+        np.testing.assert_allclose(off_device(g.to_dense()), gn.to_dense(), rtol=0, atol=tol)
+        np.testing.assert_allclose(
+            np.linalg.norm(left, axis=0), np.linalg.norm(gn.left, axis=0), rtol=0, atol=tol
+        )
+        if k == 3:  # padded: columns 2 and 3 are exact zeros on every path
+            assert np.all(left[:, 1:] == 0)
+        if sketch != "srht":  # sparse input: NumPy results, the same sketches
+            gs = nla.nystrom(sp.csr_matrix(B), k, sketch=sketch, rng=2)
+            assert type(gs.left) is np.ndarray and type(gs.right) is np.ndarray
+            np.testing.assert_allclose(gs.to_dense(), gn.to_dense(), rtol=0, atol=tol)
+
+
+def test_psd_non_default_device_and_sparse_input():
+    # P = G G^T of rank 4: each path recovers P to within 1e3 kappa eps n
+    # ||P|| (test_psd_exact_recovery), so they differ by twice that in the
+    # product and (Weyl) in the eigenvalues
+    xs, dev = device1()
+    rng = np.random.default_rng(8)
+    G = rng.standard_normal((30, 4))
+    P = G @ G.T
+    lam = np.linalg.eigvalsh(P)[::-1][:4]
+    tol = 2 * 1e3 * (lam[0] / lam[3]) * EPS * 30 * lam[0]
+    fn = nla.nystrom_psd(P, 4, rng=0)
+    f = nla.nystrom_psd(xs.asarray(P, device=dev), 4, rng=0)
+    for part in (f.U, f.eigenvalues, f.to_dense()):
+        assert_namespace(part, xs)
+        assert part.device == dev
+    np.testing.assert_allclose(off_device(f.eigenvalues), fn.eigenvalues, rtol=0, atol=tol)
+    np.testing.assert_allclose(off_device(f.to_dense()), fn.to_dense(), rtol=0, atol=tol)
+    fs = nla.nystrom_psd(sp.csr_matrix(P), 4, rng=0)
+    assert type(fs.U) is np.ndarray and type(fs.eigenvalues) is np.ndarray
+    np.testing.assert_allclose(fs.eigenvalues, fn.eigenvalues, rtol=0, atol=tol)
+    np.testing.assert_allclose(fs.to_dense(), fn.to_dense(), rtol=0, atol=tol)

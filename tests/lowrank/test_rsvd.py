@@ -9,7 +9,7 @@ from sklearn.utils.extmath import randomized_svd
 import nla
 from tests.helpers import assert_namespace, to_numpy, with_singular_values
 
-from ._build import geometric, low_rank_problem
+from ._build import device1, geometric, low_rank_problem, off_device
 
 EPS = np.finfo(np.float64).eps
 
@@ -143,3 +143,33 @@ def test_range_finder():
 def test_bad_input(args, kw, exc, match):
     with pytest.raises(exc, match=match):
         nla.rsvd(*args, **kw)
+
+
+def test_non_default_device_and_sparse_operator_input():
+    # exact rank 5 with singular values 2^-j (gaps >= 2^-4 = 1/16): every path
+    # returns the exact SVD of some A + E with ||E||_2 <= c eps max(m, n) ||A||_2
+    # (backward-stable QR/LU/SVD steps, c = 100 for their number), so two
+    # paths differ by at most 2 ||E|| in s (Weyl) and by 2 ||E|| / gap in each
+    # singular vector (Wedin); the sign convention fixes the signs
+    xs, dev = device1()
+    A, s = geometric(40, 30, 0.5, 4, nsv=5)
+    e = 100 * EPS * max(A.shape) * s[0]
+    tol_s, tol_v = 2 * e, 2 * e / (s[3] - s[4])
+    for B in (A, A.T):  # tall, and wide (which runs on B.T)
+        Un, sn, Vtn = nla.rsvd(B, 5, rng=1)
+        U, sv, Vt = nla.rsvd(xs.asarray(B, device=dev), 5, rng=1)
+        for got, want, tol in ((U, Un, tol_v), (sv, sn, tol_s), (Vt, Vtn, tol_v)):
+            assert_namespace(got, xs)
+            assert got.device == dev
+            np.testing.assert_allclose(off_device(got), want, rtol=0, atol=tol)
+        # sparse and LinearOperator input: NumPy results, the same draws
+        for C in (sp.csr_matrix(B), aslinearoperator(B)):
+            for got, want, tol in zip(nla.rsvd(C, 5, rng=1), (Un, sn, Vtn), (tol_v, tol_s, tol_v)):
+                assert type(got) is np.ndarray
+                np.testing.assert_allclose(got, want, rtol=0, atol=tol)
+    Q = nla.lowrank.range_finder(xs.asarray(A, device=dev), 5, rng=0)
+    assert Q.device == dev
+    Qn = off_device(Q)
+    # Q spans range(A + E): sin(range(Q), range(A)) <= ||E|| / s_5 (Wedin), so
+    # ||A - Q Q^T A||_2 <= ||E|| / s_5 * ||A||_2 (factor 2 for margin)
+    assert np.linalg.norm(A - Qn @ (Qn.T @ A), 2) <= 2 * e / s[4] * s[0]
