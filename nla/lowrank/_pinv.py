@@ -47,7 +47,7 @@ def _pinv_exact(C, R, xp, rtol, nc, nr, dt):
     if rc == r and rr == r:
         return Rp @ Cp, "R+C+"
     # (C^+ C R)^+ (C R R^+)^+, the intermediates scaled like R and C
-    tiny = np.finfo(dt).tiny
+    tiny = float(np.finfo(dt).tiny)  # a Python float: array_api_strict rejects NumPy scalars
     left, _ = _svd_pinv((Cp @ C) @ R, xp, rtol * nc * nr / max(nc, tiny))
     right, _ = _svd_pinv(C @ (R @ Rp), xp, rtol * nc * nr / max(nr, tiny))
     return left @ right, "general"
@@ -154,7 +154,7 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
     _, T2 = xp.linalg.qr(R.T)
     rank_a = _rank(T1 @ T2.T, xp, rtol * nc * nr)
     if rank_a == 0:
-        return xp.zeros((n, m), dtype=xdt)
+        return xp.zeros((n, m), dtype=xdt, device=device_of(C))
     for _ in range(3):
         P = normal(rng, (m, r), dtype=dt, xp=xp, device=device_of(C))
         Q = normal(rng, (n, r), dtype=dt, xp=xp, device=device_of(C))

@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 import nla
 from tests.helpers import assert_namespace, random_orthogonal, seeds, to_numpy
 
+from ._build import device1, off_device
+
 EPS = np.finfo(np.float64).eps
 
 
@@ -183,3 +185,41 @@ def test_exact_picks_the_formula_by_independence(rc, rr, want):
     P0 = np.linalg.pinv(C @ R)
     np.testing.assert_allclose(P, P0, atol=1e-9 * np.linalg.norm(P0, 2))
     np.testing.assert_array_equal(nla.pinv_cr(C, R), P)
+
+
+@pytest.mark.parametrize("method", ["exact", "randomized"])
+def test_non_default_device(method):
+    # full-rank factors (the R^+ C^+ shortcut), a rank-deficient R (the
+    # general formula), a product that is zero to rounding and a zero factor
+    # (the general formula with ||R|| = 0): the result stays on the device of
+    # C and R and equals the NumPy one to the tolerance of
+    # test_matches_numpy_pinv (twice it, since both carry rounding)
+    xs, dev = device1()
+    rng = np.random.default_rng(6)
+    C = rng.standard_normal((9, 4))
+    R = rng.standard_normal((4, 7))
+    R_def = R.copy()
+    R_def[3] = R[0] - R[1]
+    W = random_orthogonal(rng, 4)
+    pairs = [
+        (C, R),
+        (C, R_def),
+        (C @ W[:, :2] @ W[:, :2].T, W[:, 2:] @ R[2:]),
+        (C, np.zeros_like(R)),
+    ]
+    for Cn, Rn in pairs:
+        P0 = nla.pinv_cr(Cn, Rn, method=method, rng=3)
+        assert type(P0) is np.ndarray
+        Cd, Rd = xs.asarray(Cn, device=dev), xs.asarray(Rn, device=dev)
+        P = nla.pinv_cr(Cd, Rd, method=method, rng=3)
+        assert_namespace(P, xs)
+        assert P.device == dev
+        s = np.linalg.svd(Cn @ Rn, compute_uv=False)
+        if s[0] <= 1e-12 * np.linalg.norm(Cn, 2) * np.linalg.norm(Rn, 2):  # A = 0 to rounding
+            assert np.all(off_device(P) == 0) and np.all(P0 == 0)
+            continue
+        kappa = s[0] / s[s > 1e-8 * s[0]][-1]
+        tol = 2e3 * kappa * EPS * 9 * np.linalg.norm(P0, 2)
+        np.testing.assert_allclose(off_device(P), P0, rtol=0, atol=tol)
+    with pytest.raises(ValueError, match="device"):
+        nla.pinv_cr(xs.asarray(C, device=dev), xs.asarray(R), method=method, rng=3)
