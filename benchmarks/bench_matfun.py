@@ -170,6 +170,7 @@ def _backward_cases(A, G, Xref, dref, tag, rounds):
         Runner("scipy sqrtm + loop of solve_continuous_lyapunov", peer),
         Runner("nla eigh + Daleckii-Krein", ours("eigh"), ours=True),
         Runner("nla mpa [8/8] + sign iteration to tol", ours("mpa"), ours=True),
+        Runner("nla mtp deg 16 + sign iteration to tol", ours("mtp"), ours=True),
         Runner("nla mpa [5/5] + 8 sign iterations (paper)",
                ours("mpa", degree=5, backward_tol=0, backward_max_iter=8), ours=True),
         Runner("nla newton-schulz + sign iteration to tol", ours("newton-schulz"), ours=True),

@@ -566,6 +566,23 @@ def test_inverse_and_gradient_float32(method, backward):
     assert np.all(fro(dA - dr) <= (100 + 20) * n * eps * kappa * fro(dr))
 
 
+@given(n=st.integers(1, 12), log_kappa=st.floats(0, 8), seed=seeds, shape=st.sampled_from(SHAPES))
+def test_lanczos_ritz_value_brackets_spectrum(n, log_kappa, seed, shape):
+    # The sign iteration's scaling needs an upper bound of the smallest
+    # eigenvalue: by Cauchy interlacing every Ritz value lies in
+    # [lambda_min, lambda_max], up to the rounding of the small basis
+    # (10 n eps ||B||). Includes breakdowns: the identity and diagonal
+    # matrices, where the start vector spans few eigenvectors.
+    A, _ = spd(seed, n, log_kappa, batch=(2,), shape=shape)
+    A = np.concatenate([A, np.eye(n)[None], np.diag(np.linspace(1, 2, n))[None]])
+    B = A / np.linalg.norm(A, axis=(-2, -1), keepdims=True)
+    theta = _sqrtm._lanczos_min(np, B, _sqrtm.LANCZOS_STEPS)[..., 0, 0]
+    lam = np.linalg.eigvalsh(B)
+    slack = 10 * n * EPS[np.float64]
+    assert np.all(theta >= lam[:, 0] - slack)
+    assert np.all(theta <= lam[:, -1] + slack)
+
+
 def test_vjp_reuses_given_root():
     A, _ = spd(2, 6, 3.0, batch=(2,))
     G = np.random.default_rng(3).standard_normal(A.shape)
