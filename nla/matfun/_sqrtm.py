@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .._dispatch import array_namespace, is_numpy_namespace
+from .._dispatch import array_namespace, device_of, is_numpy_namespace
 from .._validate import check_array, check_int, check_option, check_real, check_square
 from ._series import pade, pade_diagonal_factors, taylor
 
@@ -74,8 +74,9 @@ def _T(xp, M):
     return xp.matrix_transpose(M)
 
 
-def _eye(xp, n, dtype):
-    return xp.eye(n, dtype=dtype)
+def _eye(xp, n, like):
+    """Identity of size n in the dtype and on the device of the array `like`."""
+    return xp.eye(n, dtype=like.dtype, device=device_of(like))
 
 
 def _prepare(A, name, *, check_finite, sym_rtol):
@@ -102,7 +103,7 @@ def _prepare(A, name, *, check_finite, sym_rtol):
 def _check_diag(xp, A, name, c):
     """Necessary condition for PSD: no clearly negative diagonal entry."""
     n = A.shape[-1]
-    d = xp.sum(A * _eye(xp, n, A.dtype), axis=-1)  # the diagonals, generically
+    d = xp.linalg.diagonal(A)
     tol = 100 * n * _eps(xp, A.dtype)
     if bool(xp.any(d < -tol * c[..., 0])):
         raise ValueError(f"{name} is not positive semidefinite: it has a negative diagonal entry")
@@ -117,7 +118,7 @@ def _check_psd_cholesky(xp, W, name, r):
     """
     n = W.shape[-1]
     delta = 100 * n * _eps(xp, W.dtype)
-    shifted = W + (delta * r) * _eye(xp, n, W.dtype)
+    shifted = W + (delta * r) * _eye(xp, n, W)
     try:
         L = xp.linalg.cholesky(shifted)
     except np.linalg.LinAlgError:
@@ -290,7 +291,7 @@ def _series_forward(xp, W, c, method, deg, inverse):
         )
     n = W.shape[-1]
     dtype = W.dtype
-    I = _eye(xp, n, dtype)
+    I = _eye(xp, n, W)
     power = -0.5 if inverse else 0.5
     ratio = 1.0
     if method == "mpa" and deg[0] == deg[1]:
@@ -342,7 +343,7 @@ def _newton_schulz(xp, A, tol, max_iter, name):
     small (the rounding floor).
     """
     n = A.shape[-1]
-    I = _eye(xp, n, A.dtype)
+    I = _eye(xp, n, A)
     c = _spectral_bound(xp, A)
     Ym = A / c
     Zm = xp.broadcast_to(I, A.shape)
@@ -412,7 +413,7 @@ def _forward(A, name, *, method, degree, tol, max_iter, check_finite, sym_rtol, 
     if bool(xp.any(zero)):
         if inverse:
             raise ValueError(f"{name} is singular (a zero matrix): inv_sqrtm needs positive definite input")
-        Aw = xp.where(zero, _eye(xp, n, A.dtype), A)
+        Aw = xp.where(zero, _eye(xp, n, A), A)
         c = xp.where(zero, math.sqrt(n) * xp.ones_like(c), c)
     if method in ("mpa", "mtp"):
         cs = _spectral_bound(xp, Aw, c)
@@ -492,11 +493,12 @@ def _lanczos_min(xp, B, k):
     n = B.shape[-1]
     k = min(k, n)
     dtype = B.dtype
-    u = 1.0 + 0.5 * xp.cos(2.399963 * xp.arange(1, n + 1, dtype=dtype))
+    dev = device_of(B)
+    u = 1.0 + 0.5 * xp.cos(2.399963 * xp.arange(1, n + 1, dtype=dtype, device=dev))
     u = u / xp.sqrt(xp.sum(u * u))
     q = xp.broadcast_to(xp.reshape(u, (n, 1)), B.shape[:-2] + (n, 1))
     basis, alphas, betas = [q], [], []
-    valid = xp.ones(B.shape[:-2] + (1, 1), dtype=xp.bool)
+    valid = xp.ones(B.shape[:-2] + (1, 1), dtype=xp.bool, device=dev)
     floor = 1e3 * n * _eps(xp, dtype)
     for j in range(k):
         w = xp.matmul(B, q)
@@ -517,9 +519,9 @@ def _lanczos_min(xp, B, k):
     def row(vals):
         return xp.concat([xp.reshape(v, v.shape[:-2] + (1,)) for v in vals], axis=-1)
 
-    T = _eye(xp, k, dtype) * row(alphas)[..., None, :]
+    T = _eye(xp, k, B) * row(alphas)[..., None, :]
     if k > 1:
-        S = xp.eye(k, k=1, dtype=dtype) * row([xp.zeros_like(betas[0])] + betas)[..., None, :]
+        S = xp.eye(k, k=1, dtype=dtype, device=dev) * row([xp.zeros_like(betas[0])] + betas)[..., None, :]
         T = T + S + _T(xp, S)
     theta = xp.min(xp.linalg.eigvalsh(T), axis=-1)
     return xp.reshape(theta, theta.shape + (1, 1))
@@ -570,7 +572,7 @@ def _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=False, A=None):
     from 22 to 16 at kappa 1e6. The unscaled steps and tests above follow.
     """
     n = X.shape[-1]
-    I = _eye(xp, n, X.dtype)
+    I = _eye(xp, n, X)
     I15 = 1.5 * I
     s = _normalizer(xp, X)
     if A is not None:
@@ -688,7 +690,7 @@ def _backward(xp, A, G, state, *, backward, tol, max_iter, inverse, name):
 
 def _check_G(xp, A, G):
     G = check_array(G, "G", ndim=(2, None))
-    G = xp.asarray(G)
+    G = xp.asarray(G, device=device_of(A))
     if tuple(G.shape) != tuple(A.shape):
         raise ValueError(f"G must have the shape of A {tuple(A.shape)}, got {tuple(G.shape)}")
     if G.dtype != A.dtype:
@@ -1066,7 +1068,7 @@ def _vjp_given(A, G, given, *, method, tol, max_iter, check_finite, sym_rtol, in
     gname = "Y" if inverse else "X"
     if given is not None:
         given = check_array(given, gname, ndim=(2, None), check_finite=check_finite)
-        given = xp.asarray(given)
+        given = xp.asarray(given, device=device_of(As))
         if tuple(given.shape) != tuple(As.shape):
             raise ValueError(
                 f"{gname} must have the shape of A {tuple(As.shape)}, got {tuple(given.shape)}"

@@ -617,6 +617,31 @@ def test_array_api(xp, method):
         assert_namespace(nla.sqrtm_vjp(Ax, G, method=b), xp)
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("inverse", [False, True])
+def test_non_default_device(method, inverse):
+    # Identities and work arrays are made on the input's device, so results
+    # stay there (array_api_strict refuses to mix devices, as CuPy does
+    # across GPUs).
+    xps = pytest.importorskip("array_api_strict")
+    dev = xps.Device("device1")
+    A, _ = spd(2, 5, 1.0, batch=(2,))
+    G = np.random.default_rng(5).standard_normal(A.shape)
+    make = nla.inv_sqrtm_with_vjp if inverse else nla.sqrtm_with_vjp
+    for backward in ("eigh", "lyapunov"):
+        out, vjp = make(xps.asarray(A, device=dev), method=method, backward=backward)
+        d = vjp(xps.asarray(G, device=dev))
+        assert out.device == dev and d.device == dev
+        ref_out, ref_vjp = make(A, method=method, backward=backward)
+        # The same operations as on NumPy: equal to rounding.
+        cpu = xps.Device("CPU_DEVICE")
+        np.testing.assert_allclose(to_numpy(out.to_device(cpu)), ref_out, rtol=0,
+                                   atol=1e-12 * np.max(fro(ref_out)))
+        ref_d = ref_vjp(G)
+        np.testing.assert_allclose(to_numpy(d.to_device(cpu)), ref_d, rtol=0,
+                                   atol=1e-12 * np.max(fro(ref_d)))
+
+
 def test_float32_and_ints():
     A, _ = spd(0, 6, 2.0, dtype=np.float32)
     for m in METHODS:
