@@ -26,10 +26,10 @@ import numpy as np
 
 from .._dispatch import (
     array_namespace,
+    device_of,
     is_numpy_namespace,
     is_sparse,
     solve_triangular,
-    to_numpy,
 )
 from .._random import check_rng
 from .._validate import (
@@ -193,7 +193,7 @@ def _solve_sketched(SA, Sb, xp, rcond):
     s = xp.linalg.svdvals(R)
     smax = float(s[0])
     if smax == 0.0:
-        return xp.zeros((d, Sb.shape[1]), dtype=SA.dtype), 0, math.inf
+        return xp.zeros((d, Sb.shape[1]), dtype=SA.dtype, device=device_of(SA)), 0, math.inf
     r = int(xp.sum(xp.astype(s > rcond * smax, xp.int32)))
     cond = smax / float(s[r - 1])
     if r == d:
@@ -219,6 +219,11 @@ def _rmatmul(A, X, xp):
 
 def _col_norms(X, xp):
     return xp.linalg.vector_norm(X, axis=0)
+
+
+def _col_norms64(X, xp):
+    """Column norms of `X` as float64, on the device of `X`."""
+    return xp.astype(_col_norms(X, xp), xp.float64)
 
 
 def _gram_solver(Y, xp, numpy_fast):
@@ -292,7 +297,8 @@ def _refine(A, b, apply_N, apply_Nt, gram_solve, xp, tol, maxiter, floor):
     converged.
     """
     d = A.shape[1]
-    x = xp.zeros((d, b.shape[1]), dtype=b.dtype)
+    # made on A's device: x + dx must not mix devices
+    x = xp.zeros((d, b.shape[1]), dtype=b.dtype, device=device_of(A))
     res = b
     prev = math.inf
     converged = False
@@ -301,21 +307,26 @@ def _refine(A, b, apply_N, apply_Nt, gram_solve, xp, tol, maxiter, floor):
         dx = apply_N(gram_solve(apply_Nt(_rmatmul(A, res, xp))))
         x = x + dx
         res = b - _matmul(A, x, xp)
-        xnorm = to_numpy(_col_norms(x, xp)).astype(np.float64)
-        step = to_numpy(_col_norms(dx, xp)).astype(np.float64)
-        if bool(np.all(step <= tol * xnorm)):
+        # the tests run where x lives, in float64 as on the host; only their
+        # scalar outcomes leave the device
+        xnorm = _col_norms64(x, xp)
+        step = _col_norms64(dx, xp)
+        if bool(xp.all(step <= tol * xnorm)):
             converged = True
             break
         # largest update relative to its column (an exact zero column of x
         # with a nonzero update counts as a full step)
-        rel = float(np.max(np.where(xnorm > 0, step / np.where(xnorm > 0, xnorm, 1.0), 1.0)))
+        nz = xnorm > 0
+        one = xp.ones_like(xnorm)
+        rel = float(xp.max(xp.where(nz, step / xp.where(nz, xnorm, one), one)))
         if it > 2 and rel > 0.5 * prev:
             # corrections (sweeps 2, 3, ...; sweep 1 is x itself, which can
             # be far off when d u cond^2 > 1) no longer contract: working
             # precision is reached
-            rnorm = to_numpy(_col_norms(res, xp)).astype(np.float64)
-            level = np.maximum(tol, floor(xnorm, rnorm))
-            converged = bool(np.all(step <= level * xnorm))
+            level = floor(xnorm, _col_norms64(res, xp))
+            # within max(tol, level) ||x_j|| for every column
+            ok = (step <= tol * xnorm) | (step <= level * xnorm)
+            converged = bool(xp.all(ok))
             break
         prev = rel
     return x, res, it, converged
@@ -330,7 +341,7 @@ def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
     smax = float(s[0])
     r = int(xp.sum(xp.astype(s > rcond * smax, xp.int32))) if smax > 0 else 0
     if r == 0:
-        x = xp.zeros((d, b.shape[1]), dtype=b.dtype)
+        x = xp.zeros((d, b.shape[1]), dtype=b.dtype, device=device_of(A))
         return x, b, 0, 0, math.inf, True, "none"
     cond = smax / float(s[r - 1])
     numpy_fast = is_numpy_namespace(xp) and isinstance(A, np.ndarray)
@@ -342,8 +353,12 @@ def _precond_dense(A, b, SA, xp, rcond, tol, maxiter):
         # read from the sketch (within its distortion). Rounding in the
         # residual and in A^T r bounds what fixed-precision refinement can
         # reach at about this level, so a stall there is convergence.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            eta = np.where(xnorm > 0, rnorm / (smax * xnorm), np.inf)
+        nz = xnorm > 0
+        with np.errstate(divide="ignore", over="ignore"):  # NumPy-backed xp
+            eta = xp.where(
+                nz, rnorm / (smax * xp.where(nz, xnorm, xp.ones_like(xnorm))),
+                xp.full_like(xnorm, math.inf),
+            )
         return _STALL_CONSTANT * d * u * (cond + cond**2 * eta)
     if numpy_fast and r == d and d * u * cond**2 <= 1e-3:
         # cond(A) is known from the sketch to be moderate: the refinement
@@ -531,8 +546,8 @@ def lstsq(
     Returns
     -------
     x : (d,) or (d, k) array
-        The solution, in the namespace and floating dtype of the inputs
-        (float32 only if both are float32).
+        The solution, in the namespace, on the device and in the floating
+        dtype of the inputs (float32 only if both are float32).
     info : LstsqInfo
         Only with ``return_info=True``.
 

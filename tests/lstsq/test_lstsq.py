@@ -588,3 +588,165 @@ def test_empty_right_hand_sides_rejected():
             nla.lstsq(A, np.zeros((50, 0)), method=method)
     with pytest.raises(ValueError, match="b must not be empty"):
         nla.lstsq(sp.csr_array(A), np.zeros((50, 0)))
+
+
+# ---------------------------------------------------------------------------
+# devices: everything stays on the caller's device
+# ---------------------------------------------------------------------------
+
+
+def _device1():
+    """array_api_strict and its non-default Device("device1"). It refuses to
+    combine arrays of two devices, so an array made on the default device
+    while working on input from device1 raises, and a result left there is
+    caught by comparing ``.device``."""
+    xs = pytest.importorskip("array_api_strict")
+    return xs, xs.Device("device1")
+
+
+def _host(x):
+    """NumPy copy of an array_api_strict array from any device."""
+    import array_api_strict as xs
+
+    return np.asarray(xs.asarray(x, device=xs.Device("CPU_DEVICE")))
+
+
+def _solve_both(A, b, **kw):
+    """lstsq on NumPy and on device1 (same rng); checks the device and dtype."""
+    xs, dev = _device1()
+    x_np, info_np = nla.lstsq(A, b, return_info=True, **kw)
+    x, info = nla.lstsq(xs.asarray(A, device=dev), xs.asarray(b, device=dev),
+                        return_info=True, **kw)
+    assert x.device == dev
+    assert x.shape == x_np.shape and _host(x).dtype == A.dtype
+    if b.ndim == 2:
+        assert info.residual_norm.device == dev
+    assert (info.method, info.sketch, info.sketch_rows, info.rank) == (
+        info_np.method, info_np.sketch, info_np.sketch_rows, info_np.rank)
+    return _host(x), x_np, info_np
+
+
+def _device_problem(dtype, deficient, nrhs, kappa, res, seed=21, n=400, d=6):
+    """problem() in `dtype`; `deficient` inserts an exactly zero column (so
+    the nonzero singular values, and kappa over them, are unchanged)."""
+    rng = np.random.default_rng(seed)
+    A, b = problem(rng, n, d - 1 if deficient else d, kappa, res,
+                   nrhs=None if nrhs == 1 else nrhs)
+    if deficient:
+        A = np.insert(A, 2, 0.0, axis=1)
+    return A.astype(dtype), b.astype(dtype)
+
+
+def _columns(x):
+    return x.reshape(x.shape[0], -1).T
+
+
+@pytest.mark.parametrize("nrhs", [1, 2])
+@pytest.mark.parametrize("deficient", [False, True])
+@pytest.mark.parametrize("kind", ["sparse_sign", "countsketch", "gaussian", "srht"])
+@pytest.mark.parametrize("route", ["seminormal", "cholqr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_precondition_stays_on_device(dtype, route, kind, deficient, nrhs):
+    u = np.finfo(dtype).eps
+    # NumPy takes the semi-normal route when the sketch shows d u cond^2 <=
+    # 1e-3 (cond within a factor 3 of kappa); these kappa sit on either side
+    # with that margin. The generic code always runs Cholesky QR.
+    kappa = {(np.float64, "seminormal"): 1e3, (np.float64, "cholqr"): 1e7,
+             (np.float32, "seminormal"): 3.0, (np.float32, "cholqr"): 300.0}[dtype, route]
+    A, b = _device_problem(dtype, deficient, nrhs, kappa, 1e-2)
+    x, x_np, info_np = _solve_both(A, b, sketch=kind, rng=1)
+    assert info_np.route == ("cholqr" if deficient else route)
+    assert info_np.rank == A.shape[1] - deficient
+    A64, b64 = A.astype(np.float64), b.astype(np.float64)
+    x_ref = scipy.linalg.lstsq(A64, b64, lapack_driver="gelsd")[0]  # minimum norm
+    # each result is within dense_bound (in its dtype's u, kappa over the
+    # nonzero singular values) of the minimum-norm solution of the rounded
+    # data, column by column, so the two are within twice that of each other
+    for xj, xj_np, xj_ref, bj in zip(_columns(x), _columns(x_np), _columns(x_ref), _columns(b64)):
+        bound = dense_bound(A64, bj, xj_ref, kappa, 1e-10, u=u)
+        assert np.linalg.norm(xj - xj_np) <= 2 * bound * np.linalg.norm(xj_ref)
+
+
+def _sketched_bound(S, A, b, x_S, kappa_S, u):
+    """Allowed ||x - x_S|| / ||x_S|| for a sketch-and-solve result x.
+
+    Both namespaces compute the minimum-norm minimizer x_S of ||S A x - S b||
+    for the same S (same rng). Forming S A and S b rounds by at most
+    gamma_w |S| |A| (w = nonzeros per row of S; the SRHT's Walsh-Hadamard
+    transform has the smaller normwise error ~ log2(n) u, inside this
+    term), a relative perturbation of 2 w u rho with rho = || |S| |A| || /
+    ||S A|| (likewise for b); the Householder QR solve adds c d u (c = 100
+    as in dense_bound). With omega the sum, LS perturbation theory gives
+    omega (2 kappa_S + (kappa_S + 1) kappa_S eta_S) <= 2 omega (kappa_S +
+    kappa_S^2 eta_S), eta_S = ||r_S|| / (||S A|| ||x_S||).
+    """
+    d = A.shape[1]
+    SA, Sb = S @ A, S @ b
+    w = np.count_nonzero(S, axis=1).max()
+    rho = max(np.linalg.norm(abs(S) @ abs(A), 2) / np.linalg.norm(SA, 2),
+              np.linalg.norm(abs(S) @ abs(b)) / np.linalg.norm(Sb))
+    omega = 100 * d * u + 2 * w * u * rho
+    eta = np.linalg.norm(Sb - SA @ x_S) / (np.linalg.norm(SA, 2) * np.linalg.norm(x_S))
+    return 2 * omega * (kappa_S + kappa_S**2 * eta)
+
+
+@pytest.mark.parametrize("nrhs", [1, 2])
+@pytest.mark.parametrize("deficient", [False, True])
+@pytest.mark.parametrize(
+    "method, kind",
+    [("sketch", k) for k in ("sparse_sign", "countsketch", "gaussian", "srht")]
+    + [("linf", "srht")],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sketch_and_solve_stay_on_device(dtype, method, kind, deficient, nrhs):
+    from nla.lstsq._lstsq import _make_sketch
+
+    A, b = _device_problem(dtype, deficient, nrhs, 10.0, 1e-1)
+    x, x_np, info = _solve_both(A, b, method=method, sketch=kind, rng=1)
+    assert info.method == method and info.sketch == kind
+    # the sketch lstsq drew from rng=1, in its dtype, exactly
+    n = A.shape[0]
+    S = _make_sketch(kind, n, info.sketch_rows, np.random.default_rng(1), dtype)
+    S = S.to_dense().astype(np.float64)
+    A64, b64 = A.astype(np.float64), b.astype(np.float64)
+    SA = S @ A64
+    s = scipy.linalg.svdvals(SA)
+    r = A.shape[1] - deficient
+    kappa_S = s[0] / s[r - 1]
+    assert s[r] <= s[0] * 1e-12 if deficient else True  # the zero column
+    u = np.finfo(dtype).eps
+    for xj, xj_np, bj in zip(_columns(x), _columns(x_np), _columns(b64)):
+        xj_S = scipy.linalg.lstsq(SA, S @ bj, lapack_driver="gelsd")[0]
+        bound = _sketched_bound(S, A64, bj, xj_S, kappa_S, u)
+        assert np.linalg.norm(xj - xj_np) <= 2 * bound * np.linalg.norm(xj_S)
+
+
+@pytest.mark.parametrize("method", ["precondition", "sketch", "linf"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_exact_fallback_stays_on_device(method, dtype):
+    # n = 12 < m for every method: "sketch" and "linf" run the full-accuracy
+    # solver, whose sparse sign sketch has more rows than A
+    A, b = _device_problem(dtype, False, 2, 10.0, 1e-2, n=12, d=5)
+    x, x_np, info = _solve_both(A, b, method=method, rng=3)
+    assert info.method == ("precondition" if method == "precondition" else "exact")
+    A64, b64 = A.astype(np.float64), b.astype(np.float64)
+    x_ref = scipy.linalg.lstsq(A64, b64, lapack_driver="gelsd")[0]
+    for xj, xj_np, xj_ref, bj in zip(_columns(x), _columns(x_np), _columns(x_ref), _columns(b64)):
+        bound = dense_bound(A64, bj, xj_ref, 10.0, 1e-10, u=np.finfo(dtype).eps)
+        assert np.linalg.norm(xj - xj_np) <= 2 * bound * np.linalg.norm(xj_ref)
+
+
+@pytest.mark.parametrize("nrhs", [1, 2])
+@pytest.mark.parametrize(
+    "method, kind",
+    [("precondition", k) for k in ("sparse_sign", "countsketch", "gaussian", "srht")]
+    + [("sketch", "sparse_sign"), ("linf", "srht")],
+)
+def test_zero_data_stays_on_device(method, kind, nrhs):
+    # b = 0 gives x = 0 exactly (A^T 0 = 0 in the first sweep); A = 0 makes
+    # the sketch zero, and x = 0 is made from nothing: both on device1
+    A, b = _device_problem(np.float64, False, nrhs, 10.0, 1e-2)
+    for A_, b_ in ((A, np.zeros_like(b)), (np.zeros_like(A), b)):
+        x, x_np, _ = _solve_both(A_, b_, method=method, sketch=kind, rng=0)
+        np.testing.assert_array_equal(x, np.zeros_like(x_np))
+        np.testing.assert_array_equal(x_np, np.zeros_like(x_np))
