@@ -290,7 +290,6 @@ def _series_forward(xp, W, c, method, deg, inverse):
             f"is too ill-conditioned at higher degree), got {deg}"
         )
     n = W.shape[-1]
-    dtype = W.dtype
     I = _eye(xp, n, W)
     power = -0.5 if inverse else 0.5
     ratio = 1.0

@@ -161,7 +161,7 @@ def test_square_root_bound(n, log_kappa, seed, method, dtype, shape):
 def test_series_residual_and_eigenvalues(n, log_kappa, seed, method, degree, shape):
     A, lam = spd(seed, n, log_kappa, batch=(2,), shape=shape)
     X = nla.sqrtm(A, method=method, degree=degree)
-    rs, fs, c, amp = series_values(method, degree, lam, inverse=False)
+    rs, fs, _, amp = series_values(method, degree, lam, inverse=False)
     # Rounding of the computed X against the exact r(Z) sqrt(c): 10 d n eps
     # times its size, amplified by the MPA solve (as in series_error), and
     # sqrt(n) more in the Frobenius norm.
