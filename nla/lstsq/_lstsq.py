@@ -315,17 +315,20 @@ def _refine(A, b, apply_N, apply_Nt, gram_solve, xp, tol, maxiter, floor):
             converged = True
             break
         # largest update relative to its column (an exact zero column of x
-        # with a nonzero update counts as a full step)
+        # counts as a full step if its update is nonzero, as none if it is
+        # zero: a zero right-hand side must not look like a stall)
         nz = xnorm > 0
-        one = xp.ones_like(xnorm)
-        rel = float(xp.max(xp.where(nz, step / xp.where(nz, xnorm, one), one)))
+        xsafe = xp.where(nz, xnorm, xp.ones_like(xnorm))
+        moved = xp.astype(step > 0, xnorm.dtype)
+        rel = float(xp.max(xp.where(nz, step / xsafe, moved)))
         if it > 2 and rel > 0.5 * prev:
             # corrections (sweeps 2, 3, ...; sweep 1 is x itself, which can
             # be far off when d u cond^2 > 1) no longer contract: working
             # precision is reached
             level = floor(xnorm, _col_norms64(res, xp))
-            # within max(tol, level) ||x_j|| for every column
-            ok = (step <= tol * xnorm) | (step <= level * xnorm)
+            # within max(tol, level) ||x_j|| for every column; a zero column
+            # (level inf) only with a zero update, without forming inf * 0
+            ok = (step <= tol * xnorm) | (nz & (step <= level * xsafe))
             converged = bool(xp.all(ok))
             break
         prev = rel

@@ -482,6 +482,29 @@ def test_zero_right_hand_side():
         np.testing.assert_array_equal(x, np.zeros(4))
 
 
+def test_zero_column_among_right_hand_sides():
+    # kappa = 1e8 with ||r*|| = 1e-7: the refinement ends at a stall (d u
+    # kappa^2 >> 1), accepted at the rounding level. A zero column of B has
+    # x_j = dx_j = 0 throughout; it must neither end the sweeps early (its
+    # relative update is 0, not a full step) nor fail the stall test (its
+    # zero update is within any level), and inf * 0 must not be formed.
+    rng = np.random.default_rng(3)
+    A, b = problem(rng, 2000, 40, 1e8, 1e-7)
+    B = np.stack([b, np.zeros_like(b)], axis=1)
+    x_ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, info1 = nla.lstsq(A, b, rng=0, return_info=True)
+        X, info = nla.lstsq(A, B, rng=0, return_info=True)
+        X_dev, _, _ = _solve_both(A, B, rng=0)
+    assert info.converged and info.route == "cholqr"
+    assert info.iterations == info1.iterations  # the zero column changes nothing
+    for x in (X, X_dev):
+        np.testing.assert_array_equal(x[:, 1], np.zeros(40))
+        err = np.linalg.norm(x[:, 0] - x_ref) / np.linalg.norm(x_ref)
+        assert err <= dense_bound(A, b, x_ref, 1e8, 1e-10)
+
+
 def test_sparse_maxiter_warns():
     A = sp.random(3000, 30, density=0.02, random_state=6, format="csr") + sp.eye(3000, 30)
     A = (A @ sp.diags(np.logspace(0, -4, 30))).tocsr()
