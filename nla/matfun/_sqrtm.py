@@ -205,7 +205,7 @@ def _batched_eigh(xp, A):
             from threadpoolctl import ThreadpoolController
 
             _BLAS.append(ThreadpoolController())
-        except ImportError:  # pragma: no cover - threadpoolctl is optional
+        except ImportError:  # pragma: no cover - a dependency, but keep working without it
             _BLAS.append(None)
     if _BLAS[0] is None:  # pragma: no cover
         return xp.linalg.eigh(A)
@@ -788,12 +788,12 @@ def sqrtm(A, *, method="eigh", degree=None, tol=None, max_iter=100, check_finite
     than ``||A||_F`` (one extra product), never by a norm over the batch.
 
     On NumPy, ``method="eigh"`` decomposes batches of matrices smaller than
-    128 x 128 with one BLAS thread when threadpoolctl is installed
-    (``pip install threadpoolctl``): NumPy loops over the batch, and
-    multithreaded OpenBLAS on small matrices only adds synchronization, which
-    on a busy machine showed as spikes of seconds instead of milliseconds.
-    Without threadpoolctl the result is the same, only the timing is
-    exposed to such spikes.
+    128 x 128 with one BLAS thread, through threadpoolctl (a dependency of
+    nla): NumPy loops over the batch, and multithreaded OpenBLAS on small
+    matrices only adds synchronization, which on a busy machine showed as
+    spikes of seconds instead of milliseconds. Where threadpoolctl cannot
+    be imported the result is the same, only the timing is exposed to such
+    spikes.
 
     References
     ----------
