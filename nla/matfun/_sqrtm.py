@@ -59,7 +59,8 @@ def _fro(xp, M):
     of float64 entries below 1e-154, float32 below 1e-19, vanish). The result
     overflows only when the norm itself is not representable.
     """
-    s2 = xp.sum(M * M, axis=(-2, -1), keepdims=True)
+    with np.errstate(over="ignore", under="ignore"):  # checked just below
+        s2 = xp.sum(M * M, axis=(-2, -1), keepdims=True)
     info = xp.finfo(M.dtype)
     low = M.shape[-1] * M.shape[-2] * float(info.smallest_normal) / float(info.eps)
     if bool(xp.all((s2 >= low) & (s2 <= float(info.max)))):
