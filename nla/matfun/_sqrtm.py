@@ -66,6 +66,8 @@ def _fro(xp, M):
     if bool(xp.all((s2 >= low) & (s2 <= float(info.max)))):
         return xp.sqrt(s2)
     m = xp.max(xp.abs(M), axis=(-2, -1), keepdims=True)
+    if bool(xp.all(((s2 >= low) | (m == 0)) & (s2 <= float(info.max)))):
+        return xp.sqrt(s2)  # the only small sums are of zero matrices
     m = xp.where(m > 0, m, xp.ones_like(m))
     Ms = M / m
     return m * xp.sqrt(xp.sum(Ms * Ms, axis=(-2, -1), keepdims=True))
@@ -446,7 +448,6 @@ def _dk(xp, V, mu, G, inverse):
     eps = _eps(xp, mu.dtype)
     floor = eps * xp.max(mu, axis=-1, keepdims=True)[..., None]
     ok = s > floor
-    safe = xp.where(ok, s, xp.ones_like(s))
     Vt = _T(xp, V)
     H = xp.matmul(xp.matmul(Vt, G), V)
     if inverse:
@@ -455,7 +456,10 @@ def _dk(xp, V, mu, G, inverse):
         # gradient does (float32: at eigenvalues 1e-26 or 1e26).
         r = 1 / xp.where(mu > 0, mu, xp.ones_like(mu))
         H = -(H * r[..., :, None]) * r[..., None, :]
-    H = xp.where(ok, H / safe, xp.zeros_like(H))
+    if bool(xp.all(ok)):  # the usual case: no numerically zero pair
+        H = H / s
+    else:
+        H = xp.where(ok, H / xp.where(ok, s, xp.ones_like(s)), xp.zeros_like(H))
     return xp.matmul(xp.matmul(V, H), Vt)
 
 
