@@ -212,7 +212,7 @@ class SketchOperator:
         return X, xp, dt
 
     # -- public application --------------------------------------------
-    def apply(self, X, *, engine=None):
+    def apply(self, X, *, engine=None, check_finite=True):
         """Sketch the columns of `X`: ``S @ X``.
 
         Parameters
@@ -224,6 +224,11 @@ class SketchOperator:
             modified.
         engine : {"auto", "numpy", "numba"}, optional
             CPU engine for the kernels (see :func:`nla.config`).
+        check_finite : bool, optional
+            Reject NaN and Inf in `X` (default). With False the check is
+            skipped and non-finite input gives non-finite output (every
+            sketch here carries a NaN or an Inf in a column of `X` into that
+            column of the result).
 
         Returns
         -------
@@ -235,7 +240,7 @@ class SketchOperator:
         ------
         ValueError
             If ``X.shape[0] != d``, `X` is not 1-D or 2-D, or holds NaN or
-            Inf.
+            Inf (with `check_finite`).
         TypeError
             If `X` does not have a numeric dtype.
 
@@ -260,11 +265,13 @@ class SketchOperator:
         >>> np.allclose(Y, S.to_dense() @ X.toarray())
         True
         """
-        later = self._check_later(X)
-        X, xp, _ = self._prepare(X, 0, self._d, "S @ X", check_finite=not later)
+        later = check_finite and self._check_later(X)
+        X, xp, _ = self._prepare(X, 0, self._d, "S @ X", check_finite=check_finite and not later)
         if X.ndim == 1 and is_sparse(X):
             # a 1-D sparse array (scipy's sparray): as a one-column matrix
-            return self.apply(X.tocoo().reshape((self._d, 1)), engine=engine)[:, 0]
+            return self.apply(
+                X.tocoo().reshape((self._d, 1)), engine=engine, check_finite=check_finite
+            )[:, 0]
         if X.ndim == 1:
             out = self._cols(xp.reshape(X, (-1, 1)), xp, engine)[:, 0]
         elif is_sparse(X):
@@ -275,7 +282,7 @@ class SketchOperator:
             out = self._cols(X, xp, engine)
         return self._check_result(out, X) if later else out
 
-    def apply_rows(self, X, *, engine=None):
+    def apply_rows(self, X, *, engine=None, check_finite=True):
         """Sketch the rows of `X`: ``X @ S.T``.
 
         This is the usual layout for a point set (one point per row).
@@ -288,6 +295,8 @@ class SketchOperator:
             input is promoted to float64. Never modified.
         engine : {"auto", "numpy", "numba"}, optional
             CPU engine for the kernels (see :func:`nla.config`).
+        check_finite : bool, optional
+            Reject NaN and Inf in `X` (default); see :meth:`apply`.
 
         Returns
         -------
@@ -299,7 +308,7 @@ class SketchOperator:
         ------
         ValueError
             If ``X.shape[-1] != d``, `X` is not 1-D or 2-D, or holds NaN or
-            Inf.
+            Inf (with `check_finite`).
         TypeError
             If `X` does not have a numeric dtype.
 
@@ -324,10 +333,12 @@ class SketchOperator:
         >>> np.allclose(Y, X @ S.T) and np.allclose(Y, X @ S.to_dense().T)
         True
         """
-        later = self._check_later(X)
-        X, xp, _ = self._prepare(X, 1, self._d, "X @ S.T", check_finite=not later)
+        later = check_finite and self._check_later(X)
+        X, xp, _ = self._prepare(X, 1, self._d, "X @ S.T", check_finite=check_finite and not later)
         if X.ndim == 1 and is_sparse(X):
-            return self.apply_rows(X.tocoo().reshape((1, self._d)), engine=engine)[0, :]
+            return self.apply_rows(
+                X.tocoo().reshape((1, self._d)), engine=engine, check_finite=check_finite
+            )[0, :]
         if X.ndim == 1:
             out = self._rows(xp.reshape(X, (1, -1)), xp, engine)[0, :]
         elif is_sparse(X):

@@ -773,3 +773,36 @@ def test_zero_data_stays_on_device(method, kind, nrhs):
         x, x_np, _ = _solve_both(A_, b_, method=method, sketch=kind, rng=0)
         np.testing.assert_array_equal(x, np.zeros_like(x_np))
         np.testing.assert_array_equal(x_np, np.zeros_like(x_np))
+
+
+# A dense A is checked for NaN/Inf through its sketch S A: every sketch
+# carries a non-finite entry of a column of A into that column of S A (a
+# +-1 butterfly, a nonzero Gaussian or sign coefficient). Every method,
+# sketch, position and kind of non-finite value must still be reported,
+# naming A; a finite A is never rejected.
+@pytest.mark.parametrize(
+    "method, sketch",
+    [("precondition", None), ("precondition", "countsketch"), ("precondition", "gaussian"),
+     ("precondition", "srht"), ("sketch", None), ("sketch", "gaussian"), ("linf", None)],
+)
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nonfinite_A_found_through_the_sketch(method, sketch, bad, engine):
+    rng = np.random.default_rng(7)
+    n, d = 600, 6
+    for trial in range(4):
+        A = rng.standard_normal((n, d))
+        A[rng.integers(n), rng.integers(d)] = bad
+        with nla.config(engine=engine), pytest.raises(ValueError, match="A must not contain NaN"):
+            nla.lstsq(A, np.ones(n), method=method, sketch=sketch, rng=trial)
+
+
+def test_sketch_apply_without_finite_check():
+    S = nla.sketch.srht(64, 8, rng=0)
+    X = np.ones((64, 2))
+    X[3, 1] = np.nan
+    Y = S.apply(X, check_finite=False)
+    assert np.isfinite(Y[:, 0]).all() and np.isnan(Y[:, 1]).all()
+    with pytest.raises(ValueError, match="X must not contain NaN"):
+        S.apply(X)
+    Z = nla.sketch.sparse_sign(64, 8, rng=0).apply_rows(X.T, check_finite=False)
+    assert np.isfinite(Z[0]).all() and not np.isfinite(Z[1]).all()
