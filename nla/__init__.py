@@ -11,8 +11,8 @@ import importlib as _importlib
 
 __version__ = "0.1.0.dev0"
 
-from ._config import available_engines, config, get_config
 from . import sketch
+from ._config import available_engines, config, get_config
 from .sketch import fwht
 
 __all__ = ["__version__", "available_engines", "config", "get_config", "sketch", "fwht"]

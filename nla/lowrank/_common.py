@@ -143,7 +143,7 @@ def sign_fix(U, Vt, xp):
     if hasattr(xp, "take_along_axis"):
         picked = xp.take_along_axis(U, xp.reshape(idx, (1, -1)), axis=0)[0, :]
     else:  # pragma: no cover - older namespaces
-        picked = xp.stack([U[int(i), int(j)] for i, j in zip(idx, cols)])
+        picked = xp.stack([U[int(i), int(j)] for i, j in zip(idx, cols, strict=True)])
     sgn = xp.where(picked < 0, -xp.ones_like(picked), xp.ones_like(picked))
     return U * sgn, Vt * xp.reshape(sgn, (-1, 1))
 

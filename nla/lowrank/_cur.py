@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -197,9 +196,10 @@ def cur(
     D. C. Sorensen, M. Embree, "A DEIM induced CUR factorization", SIAM J. Sci.
     Comput. 38(3), 2016. Z. Drmac, S. Gugercin, "A new selection operator for
     the discrete empirical interpolation method -- improved a priori error
-    bound and extensions", SIAM J. Sci. Comput. 38(2), 2016. M. W. Mahoney, P. Drineas, "CUR matrix decompositions
-    for improved data analysis", PNAS 106(3), 2009. "CURing large models:
-    compression via CUR decomposition" (the weighted DEIM selection).
+    bound and extensions", SIAM J. Sci. Comput. 38(2), 2016. M. W. Mahoney,
+    P. Drineas, "CUR matrix decompositions for improved data analysis", PNAS
+    106(3), 2009. "CURing large models: compression via CUR decomposition"
+    (the weighted DEIM selection).
 
     Examples
     --------

@@ -187,7 +187,10 @@ def nystrom(
     A, xp = check_matrix(A, check_finite=check_finite)
     k = check_target_rank(k, A)
     m, n = A.shape
-    p = max(10, math.ceil(k / 2)) if oversample is None else check_int(oversample, "oversample", low=0)
+    if oversample is None:
+        p = max(10, math.ceil(k / 2))
+    else:
+        p = check_int(oversample, "oversample", low=0)
     sketch = check_option(sketch, "sketch", _SKETCHES)
     dt = work_dtype(A, xp)
     rcond = (

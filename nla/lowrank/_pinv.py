@@ -128,7 +128,8 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
         )
     m, r = C.shape
     n = R.shape[1]
-    dt = np.dtype(np.float32) if (work_dtype(C, xp) == np.float32 and work_dtype(R, xp) == np.float32) else np.dtype(np.float64)
+    both32 = work_dtype(C, xp) == np.float32 and work_dtype(R, xp) == np.float32
+    dt = np.dtype(np.float32) if both32 else np.dtype(np.float64)
     xdt = xp.float32 if dt == np.float32 else xp.float64
     if C.dtype != xdt:
         C = xp.astype(C, xdt)

@@ -57,7 +57,7 @@ def pade(power, m, n):
         for r in range(n):
             if r != col and rows[r][col] != 0:
                 f = rows[r][col] / rows[col][col]
-                rows[r] = [a - f * b for a, b in zip(rows[r], rows[col])]
+                rows[r] = [a - f * b for a, b in zip(rows[r], rows[col], strict=True)]
     q = [Fraction(1)] + [rows[i][n] / rows[i][i] for i in range(n)]
     p = [sum(q[j] * coef(k - j) for j in range(0, min(k, n) + 1)) for k in range(m + 1)]
     return tuple(float(v) for v in p), tuple(float(v) for v in q)

@@ -243,14 +243,14 @@ def _powers(xp, Z, d):
     return out
 
 
-def _poly(xp, coefs, pw, I):
-    acc = coefs[0] * I
+def _poly(xp, coefs, pw, Id):
+    acc = coefs[0] * Id
     for k in range(1, len(coefs)):
         acc = acc + coefs[k] * pw[k]
     return acc
 
 
-def _paterson_stockmeyer(xp, coefs, Z, I):
+def _paterson_stockmeyer(xp, coefs, Z, Id):
     """sum_k coefs[k] Z^k with about 2 sqrt(d) products instead of d.
 
     With s = ceil(sqrt(d + 1)): p(Z) = sum_j B_j (Z^s)^j, B_j = sum_{i<s}
@@ -261,7 +261,7 @@ def _paterson_stockmeyer(xp, coefs, Z, I):
     d = len(coefs) - 1
     s = max(1, math.isqrt(d) + (0 if math.isqrt(d) ** 2 == d else 1))
     pw = _powers(xp, Z, s)
-    pw[0] = I
+    pw[0] = Id
 
     def block(j):
         acc = None
@@ -293,7 +293,7 @@ def _series_forward(xp, W, c, method, deg, inverse):
             f"is too ill-conditioned at higher degree), got {deg}"
         )
     n = W.shape[-1]
-    I = _eye(xp, n, W)
+    Id = _eye(xp, n, W)
     power = -0.5 if inverse else 0.5
     ratio = 1.0
     if method == "mpa" and deg[0] == deg[1]:
@@ -304,8 +304,8 @@ def _series_forward(xp, W, c, method, deg, inverse):
         # computed to relative accuracy eps; 1 - a_j (1 - w) would lose
         # eps / (1 - a_j + a_j w) relative to the rounding of Z = I - W.
         a, b = pade_diagonal_factors(deg[0])
-        ga = [(1 - v) / v * I for v in a]
-        gb = [(1 - v) / v * I for v in b]
+        ga = [(1 - v) / v * Id for v in a]
+        gb = [(1 - v) / v * Id for v in b]
         P = W + ga[0]
         Q = W + gb[0]
         for j in range(1, deg[0]):
@@ -313,16 +313,16 @@ def _series_forward(xp, W, c, method, deg, inverse):
             Q = xp.matmul(Q, W + gb[j])
         ratio = math.prod(a) / math.prod(b)
     else:
-        Z = I - W
+        Z = Id - W
         if method == "mtp":
             coefs = tuple(float(v) for v in taylor(power, deg))
-            S = _paterson_stockmeyer(xp, coefs, Z, I)
+            S = _paterson_stockmeyer(xp, coefs, Z, Id)
         else:
             m, k = deg
             p, q = pade(0.5, m, k)
             pw = _powers(xp, Z, max(m, k, 1))
-            P = _poly(xp, p, pw, I)
-            Q = _poly(xp, q, pw, I)
+            P = _poly(xp, p, pw, Id)
+            Q = _poly(xp, q, pw, Id)
     if method == "mpa":
         # sqrt(1-z) ~ P/Q; P and Q commute, so Q^-1 P = P Q^-1 and
         # (1-z)^-1/2 ~ Q/P = P^-1 Q.
@@ -345,16 +345,16 @@ def _newton_schulz(xp, A, tol, max_iter, name):
     small (the rounding floor).
     """
     n = A.shape[-1]
-    I = _eye(xp, n, A)
+    Id = _eye(xp, n, A)
     c = _spectral_bound(xp, A)
     Ym = A / c
-    Zm = xp.broadcast_to(I, A.shape)
+    Zm = xp.broadcast_to(Id, A.shape)
     prev = math.inf
     it = 0
     converged = False
     for it in range(1, max_iter + 1):
         ZY = xp.matmul(Zm, Ym)
-        R = I - ZY
+        R = Id - ZY
         r = float(xp.max(_fro(xp, R)))
         if not math.isfinite(r) or r > 1e3:
             raise ValueError(
@@ -366,7 +366,7 @@ def _newton_schulz(xp, A, tol, max_iter, name):
             converged = True
             break
         prev = r
-        T = I + R / 2  # (3I - Z Y) / 2
+        T = Id + R / 2  # (3I - Z Y) / 2
         Ym = xp.matmul(Ym, T)
         Zm = xp.matmul(T, Zm)
         if r * r <= tol:
@@ -414,7 +414,9 @@ def _forward(A, name, *, method, degree, tol, max_iter, check_finite, sym_rtol, 
     Aw = A
     if bool(xp.any(zero)):
         if inverse:
-            raise ValueError(f"{name} is singular (a zero matrix): inv_sqrtm needs positive definite input")
+            raise ValueError(
+                f"{name} is singular (a zero matrix): inv_sqrtm needs positive definite input"
+            )
         Aw = xp.where(zero, _eye(xp, n, A), A)
         c = xp.where(zero, math.sqrt(n) * xp.ones_like(c), c)
     if method in ("mpa", "mtp"):
@@ -525,7 +527,8 @@ def _lanczos_min(xp, B, k):
 
     T = _eye(xp, k, B) * row(alphas)[..., None, :]
     if k > 1:
-        S = xp.eye(k, k=1, dtype=dtype, device=dev) * row([xp.zeros_like(betas[0])] + betas)[..., None, :]
+        offdiag = row([xp.zeros_like(betas[0])] + betas)[..., None, :]
+        S = xp.eye(k, k=1, dtype=dtype, device=dev) * offdiag
         T = T + S + _T(xp, S)
     theta = xp.min(xp.linalg.eigvalsh(T), axis=-1)
     return xp.reshape(theta, theta.shape + (1, 1))
@@ -576,8 +579,8 @@ def _sign_lyapunov(xp, X, G, tol, max_iter, allow_unconverged=False, A=None):
     from 22 to 16 at kappa 1e6. The unscaled steps and tests above follow.
     """
     n = X.shape[-1]
-    I = _eye(xp, n, X)
-    I15 = 1.5 * I
+    Id = _eye(xp, n, X)
+    I15 = 1.5 * Id
     s = _normalizer(xp, X)
     if A is not None:
         s = xp.minimum(s, xp.sqrt(_spectral_bound(xp, A)))

@@ -121,7 +121,8 @@ class SketchOperator:
         return _Transposed(self)
 
     def __repr__(self):
-        return f"<{type(self).__name__} of shape {self.shape} and dtype {np.dtype(self.dtype).name}>"
+        dtype = np.dtype(self.dtype).name
+        return f"<{type(self).__name__} of shape {self.shape} and dtype {dtype}>"
 
     def __matmul__(self, X):
         return self.apply(X)
@@ -824,7 +825,12 @@ class _HadamardSketch(SketchOperator):
     def _rows(self, X, xp, engine):
         if is_numpy_namespace(xp):
             indptr, indices, data = self._csr_parts()
-            if X.ndim == 2 and X.shape[0] >= 8 and X.flags.f_contiguous and not X.flags.c_contiguous:
+            if (
+                X.ndim == 2
+                and X.shape[0] >= 8
+                and X.flags.f_contiguous
+                and not X.flags.c_contiguous
+            ):
                 # rows of X are columns of the C-ordered X.T: column panels
                 return sketch_cols_kernel(
                     xp, X.T, self._signs, self.d_pad, indptr, indices, data, engine=engine
