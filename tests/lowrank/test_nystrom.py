@@ -155,7 +155,9 @@ def _forbid_densify(monkeypatch, shape):
 
         return checked
 
-    for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array, sp.coo_array):
+    for cls in (
+        sp.csr_matrix, sp.csc_matrix, sp.coo_matrix, sp.csr_array, sp.csc_array, sp.coo_array
+    ):
         monkeypatch.setattr(cls, "toarray", guard(cls.toarray))
         monkeypatch.setattr(cls, "todense", guard(cls.todense))
 
@@ -190,7 +192,9 @@ def test_sparse_input_stays_sparse(monkeypatch, m, n, k, sketch):
     assert np.linalg.norm(g.to_dense() - A, 2) <= tol
 
 
-@pytest.mark.parametrize("sketch, sparse", [("srht", False), ("sparse_sign", False), ("sparse_sign", True)])
+@pytest.mark.parametrize(
+    "sketch, sparse", [("srht", False), ("sparse_sign", False), ("sparse_sign", True)]
+)
 def test_engines_agree(engine, sketch, sparse):
     # the same draws on every engine (made on the host); the kernels differ
     # only in summation order, an O(eps log d) relative change of the sketched

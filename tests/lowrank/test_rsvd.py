@@ -27,7 +27,9 @@ def test_exact_recovery_when_rank_le_k(prob, kind):
     # step and a handful of steps; 1e3 is the margin for the step count
     tol = 1e3 * EPS * max(A.shape) * np.linalg.norm(A, 2)
     assert _err(A, U, s, Vt, 2) <= tol
-    np.testing.assert_allclose(to_numpy(U).T @ to_numpy(U), np.eye(k), atol=1e3 * EPS * max(A.shape))
+    np.testing.assert_allclose(
+        to_numpy(U).T @ to_numpy(U), np.eye(k), atol=1e3 * EPS * max(A.shape)
+    )
     assert np.all(np.diff(s) <= 0)
     s_ref = np.linalg.svd(A, compute_uv=False)[:k]
     np.testing.assert_allclose(s, s_ref, atol=tol)
@@ -80,7 +82,7 @@ def test_same_rng_same_result_and_sign_convention():
     A, _ = geometric(50, 40, 0.8, 0)
     r1 = nla.rsvd(A, 5, rng=7)
     r2 = nla.rsvd(A, 5, rng=np.random.default_rng(7))
-    for a, b in zip(r1, r2):
+    for a, b in zip(r1, r2, strict=True):
         np.testing.assert_array_equal(a, b)
     U = r1[0]
     idx = np.argmax(np.abs(U), axis=0)
@@ -164,7 +166,8 @@ def test_non_default_device_and_sparse_operator_input():
             np.testing.assert_allclose(off_device(got), want, rtol=0, atol=tol)
         # sparse and LinearOperator input: NumPy results, the same draws
         for C in (sp.csr_matrix(B), aslinearoperator(B)):
-            for got, want, tol in zip(nla.rsvd(C, 5, rng=1), (Un, sn, Vtn), (tol_v, tol_s, tol_v)):
+            triples = zip(nla.rsvd(C, 5, rng=1), (Un, sn, Vtn), (tol_v, tol_s, tol_v), strict=True)
+            for got, want, tol in triples:
                 assert type(got) is np.ndarray
                 np.testing.assert_allclose(got, want, rtol=0, atol=tol)
     Q = nla.lowrank.range_finder(xs.asarray(A, device=dev), 5, rng=0)

@@ -685,7 +685,8 @@ def test_precondition_stays_on_device(dtype, route, kind, deficient, nrhs):
     # each result is within dense_bound (in its dtype's u, kappa over the
     # nonzero singular values) of the minimum-norm solution of the rounded
     # data, column by column, so the two are within twice that of each other
-    for xj, xj_np, xj_ref, bj in zip(_columns(x), _columns(x_np), _columns(x_ref), _columns(b64)):
+    cols = zip(_columns(x), _columns(x_np), _columns(x_ref), _columns(b64), strict=True)
+    for xj, xj_np, xj_ref, bj in cols:
         bound = dense_bound(A64, bj, xj_ref, kappa, 1e-10, u=u)
         assert np.linalg.norm(xj - xj_np) <= 2 * bound * np.linalg.norm(xj_ref)
 
@@ -738,7 +739,7 @@ def test_sketch_and_solve_stay_on_device(dtype, method, kind, deficient, nrhs):
     kappa_S = s[0] / s[r - 1]
     assert s[r] <= s[0] * 1e-12 if deficient else True  # the zero column
     u = np.finfo(dtype).eps
-    for xj, xj_np, bj in zip(_columns(x), _columns(x_np), _columns(b64)):
+    for xj, xj_np, bj in zip(_columns(x), _columns(x_np), _columns(b64), strict=True):
         xj_S = scipy.linalg.lstsq(SA, S @ bj, lapack_driver="gelsd")[0]
         bound = _sketched_bound(S, A64, bj, xj_S, kappa_S, u)
         assert np.linalg.norm(xj - xj_np) <= 2 * bound * np.linalg.norm(xj_S)
@@ -754,7 +755,8 @@ def test_exact_fallback_stays_on_device(method, dtype):
     assert info.method == ("precondition" if method == "precondition" else "exact")
     A64, b64 = A.astype(np.float64), b.astype(np.float64)
     x_ref = scipy.linalg.lstsq(A64, b64, lapack_driver="gelsd")[0]
-    for xj, xj_np, xj_ref, bj in zip(_columns(x), _columns(x_np), _columns(x_ref), _columns(b64)):
+    cols = zip(_columns(x), _columns(x_np), _columns(x_ref), _columns(b64), strict=True)
+    for xj, xj_np, xj_ref, bj in cols:
         bound = dense_bound(A64, bj, xj_ref, 10.0, 1e-10, u=np.finfo(dtype).eps)
         assert np.linalg.norm(xj - xj_np) <= 2 * bound * np.linalg.norm(xj_ref)
 

@@ -1,5 +1,7 @@
 """Tests of nla.sqrtm / nla.inv_sqrtm and their vector-Jacobian products."""
 
+import itertools
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -330,7 +332,9 @@ def test_batch_equals_loop_and_per_matrix_normalization(method, inverse):
         single = f(A[i], method=method)
         # Same operations per matrix; rounding may differ by BLAS blocking and
         # (Newton-Schulz) by extra converged iterations: 100 n eps relative.
-        np.testing.assert_allclose(batched[i], single, rtol=0, atol=100 * 6 * EPS[np.float64] * fro(single))
+        np.testing.assert_allclose(
+            batched[i], single, rtol=0, atol=100 * 6 * EPS[np.float64] * fro(single)
+        )
 
 
 def test_agrees_with_scipy():
@@ -406,9 +410,9 @@ def test_series_higher_degree_is_more_accurate():
     A, _ = spd(2, 8, 2.0)
     ref = ref_sqrt(A)
     errs = [fro(nla.sqrtm(A, method="mpa", degree=d) - ref) for d in (2, 4, 8, 16)]
-    assert all(b < a for a, b in zip(errs, errs[1:]))
+    assert all(b < a for a, b in itertools.pairwise(errs))
     errs = [fro(nla.sqrtm(A, method="mtp", degree=d) - ref) for d in (4, 16, 64, 256)]
-    assert all(b < a for a, b in zip(errs, errs[1:]))
+    assert all(b < a for a, b in itertools.pairwise(errs))
 
 
 def test_pade_matches_taylor():
@@ -425,8 +429,12 @@ def test_pade_matches_taylor():
         p, q = pade(0.5, m, m)
         a, b = pade_diagonal_factors(m)
         z = np.linspace(0, 1, 101)
-        np.testing.assert_allclose(np.prod(1 - np.outer(z, a), axis=1), np.polyval(p[::-1], z), rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(np.prod(1 - np.outer(z, b), axis=1), np.polyval(q[::-1], z), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(
+            np.prod(1 - np.outer(z, a), axis=1), np.polyval(p[::-1], z), rtol=1e-9, atol=1e-12
+        )
+        np.testing.assert_allclose(
+            np.prod(1 - np.outer(z, b), axis=1), np.polyval(q[::-1], z), rtol=1e-9, atol=1e-12
+        )
 
 
 def test_psd_with_zero_eigenvalues():

@@ -58,7 +58,8 @@ def test_fwht_kernel_noncontiguous_readonly():
     before = x.copy()
     got = _fwht.fwht_kernel.numba()(x)
     np.testing.assert_array_equal(x, before)
-    np.testing.assert_allclose(got, _fwht.fwht_kernel.reference(np.ascontiguousarray(x)), atol=1e-14)
+    want = _fwht.fwht_kernel.reference(np.ascontiguousarray(x))
+    np.testing.assert_allclose(got, want, atol=1e-14)
 
 
 @pytest.mark.parametrize("d", [1, 3, 8, 100, 1024, 5000])

@@ -123,12 +123,12 @@ def test_strided_and_readonly_input(dtype):
         "fortran": np.asfortranarray(base[:, :64]),
         "reversed": base[::-1, ::-1][:, :128],
     }
-    for name, v in views.items():
+    for v in views.values():
         v.flags.writeable = False
         signs = _signs(rng, v.shape[1], dtype)
         keep = v.copy()
         ref = _fwht.fwht_kernel.reference(np.ascontiguousarray(v), signs)
-        for vname, fn in _variants().items():
+        for fn in _variants().values():
             got = fn(v, signs)
             _assert_close(got, ref, keep)
         np.testing.assert_array_equal(v, keep)

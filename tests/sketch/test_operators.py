@@ -139,7 +139,10 @@ def test_unbiased_squared_norm(kind, d, seed):
     x = _x(seed, d)
     x[: d // 3] *= 10  # uneven mass, the hard case for sampling-based sketches
     ratios = np.array(
-        [np.sum((make(kind, d, k, rng=np.random.default_rng([seed, i])) @ x) ** 2) for i in range(60)]
+        [
+            np.sum((make(kind, d, k, rng=np.random.default_rng([seed, i])) @ x) ** 2)
+            for i in range(60)
+        ]
     ) / np.sum(x**2)
     se = ratios.std(ddof=1) / np.sqrt(ratios.size)
     assert abs(ratios.mean() - 1.0) <= 5 * se + 1e-12
@@ -391,7 +394,7 @@ def test_bad_data(kind):
 def test_nonfinite_found_through_the_result(kind, d, bad, engine):
     S = make(kind, d, min(d, 5), rng=0)
     rng = np.random.default_rng(d)
-    for trial in range(6):
+    for _ in range(6):
         X = rng.standard_normal((d, 12))
         X[rng.integers(d), rng.integers(12)] = bad
         for XX in (X, np.asfortranarray(X)):

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.mark.parametrize("d, n, k, s", [(1, 1, 1, 1), (50, 3, 7, 3), (1000, 40, 64, 8), (333, 1, 20, 20)])
+@pytest.mark.parametrize(
+    "d, n, k, s", [(1, 1, 1, 1), (50, 3, 7, 3), (1000, 40, 64, 8), (333, 1, 20, 20)]
+)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("private_bytes", [0, 1 << 27])  # both accumulation strategies
 def test_kernels_match_reference(d, n, k, s, dtype, private_bytes, monkeypatch):
