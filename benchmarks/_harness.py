@@ -124,7 +124,8 @@ def format_result(res: dict) -> str:
         rs = f"{ratio:8.2f}x" if ratio is not None else "      -"
         mark = "*" if r["ours"] else " "
         lines.append(
-            f" {mark} {r['runner'].ljust(width)}{r['median_s'] * 1e3:9.2f}ms{rs:>14}   {_fmt_acc(r['accuracy'])}"
+            f" {mark} {r['runner'].ljust(width)}{r['median_s'] * 1e3:9.2f}ms{rs:>14}"
+            f"   {_fmt_acc(r['accuracy'])}"
         )
     lines.append("   (* = nla; 'vs' column: reference time / runner time, >1 means faster)")
     return "\n".join(lines)

@@ -60,23 +60,53 @@ def _runners(A, k, *, with_svd, with_id=True, all_cur=False, equal_time_factor=N
         return Runner(f"nla.cur {label}", run, ours=True, accuracy=dense)
 
     out = [
-        Runner("sklearn randomized_svd (defaults)", lambda: randomized_svd(A, k, random_state=0), accuracy=usv),
-        Runner("sklearn randomized_svd n_iter=0", lambda: randomized_svd(A, k, n_iter=0, random_state=0), accuracy=usv),
-        Runner("sklearn randomized_svd n_iter=1", lambda: randomized_svd(A, k, n_iter=1, random_state=0), accuracy=usv),
+        Runner(
+            "sklearn randomized_svd (defaults)",
+            lambda: randomized_svd(A, k, random_state=0),
+            accuracy=usv,
+        ),
+        Runner(
+            "sklearn randomized_svd n_iter=0",
+            lambda: randomized_svd(A, k, n_iter=0, random_state=0),
+            accuracy=usv,
+        ),
+        Runner(
+            "sklearn randomized_svd n_iter=1",
+            lambda: randomized_svd(A, k, n_iter=1, random_state=0),
+            accuracy=usv,
+        ),
     ]
     if with_id:
         out.append(Runner("scipy interp_decomp", lambda: sli.interp_decomp(A, k), accuracy=id_acc))
     if with_svd:
-        out.append(Runner("numpy.linalg.svd", lambda: np.linalg.svd(A, full_matrices=False), accuracy=svd_acc))
+        out.append(
+            Runner(
+                "numpy.linalg.svd",
+                lambda: np.linalg.svd(A, full_matrices=False),
+                accuracy=svd_acc,
+            )
+        )
     out += [
         Runner("nla.rsvd (n_iter=auto)", lambda: nla.rsvd(A, k, rng=0), ours=True, accuracy=usv),
-        Runner("nla.rsvd n_iter=1", lambda: nla.rsvd(A, k, n_iter=1, rng=0), ours=True, accuracy=usv),
+        Runner(
+            "nla.rsvd n_iter=1", lambda: nla.rsvd(A, k, n_iter=1, rng=0), ours=True, accuracy=usv
+        ),
     ]
     eq = " (~ time of n_iter=1)"
     default_eq = equal_time_factor is None
     out += [
-        Runner("nla.nystrom (srht)" + (eq if default_eq else ""), lambda: nla.nystrom(A, k, rng=0), ours=True, accuracy=dense),
-        Runner("nla.nystrom oversample=2k", lambda: nla.nystrom(A, k, oversample=2 * k, rng=0), ours=True, accuracy=dense),
+        Runner(
+            "nla.nystrom (srht)" + (eq if default_eq else ""),
+            lambda: nla.nystrom(A, k, rng=0),
+            ours=True,
+            accuracy=dense,
+        ),
+        Runner(
+            "nla.nystrom oversample=2k",
+            lambda: nla.nystrom(A, k, oversample=2 * k, rng=0),
+            ours=True,
+            accuracy=dense,
+        ),
     ]
     if not default_eq:
         p = equal_time_factor * k

@@ -44,10 +44,16 @@ def _dense_case(quick):
         Runner("one product A @ x", lambda: A @ x_lap, accuracy=lambda _: {}),
         Runner("nla precondition", lambda: nla.lstsq(A, b, rng=1), ours=True),
         Runner("nla sketch (eps=0.5)", lambda: nla.lstsq(A, b, method="sketch", rng=1), ours=True),
-        Runner(f"nla linf (eps=1, m={m_linf})", lambda: nla.lstsq(A, b, method="linf", rng=1), ours=True),
+        Runner(
+            f"nla linf (eps=1, m={m_linf})",
+            lambda: nla.lstsq(A, b, method="linf", rng=1),
+            ours=True,
+        ),
         Runner(
             f"nla sketch countsketch m={m_linf}",
-            lambda: nla.lstsq(A, b, method="sketch", sketch="countsketch", sketch_rows=m_linf, rng=1),
+            lambda: nla.lstsq(
+                A, b, method="sketch", sketch="countsketch", sketch_rows=m_linf, rng=1
+            ),
             ours=True,
         ),
     ]
@@ -89,7 +95,9 @@ def _contrast_case(quick):
 
     def over_seeds(solve):
         def acc(_):
-            rs = np.array([ratio(A, b, solve(A, b, s)) for s, (A, b) in zip(seeds, probs)])
+            rs = np.array(
+                [ratio(A, b, solve(A, b, s)) for s, (A, b) in zip(seeds, probs, strict=True)]
+            )
             return {
                 "linf_eps_median": float(np.median(rs)),
                 "linf_eps_q90": float(np.quantile(rs, 0.9)),
@@ -108,9 +116,19 @@ def _contrast_case(quick):
     A0, b0 = probs[0]
     runners = [
         Runner("scipy gelsd", lambda: scipy.linalg.lstsq(A0, b0, lapack_driver="gelsd")[0]),
-        Runner(f"nla linf (SRHT, m={m})", lambda: lin(A0, b0, 0), ours=True, accuracy=over_seeds(lin)),
+        Runner(
+            f"nla linf (SRHT, m={m})",
+            lambda: lin(A0, b0, 0),
+            ours=True,
+            accuracy=over_seeds(lin),
+        ),
         Runner(f"countsketch m={m}", lambda: cnt(A0, b0, 0), ours=True, accuracy=over_seeds(cnt)),
-        Runner(f"sparse sign (8/col) m={m}", lambda: ssg(A0, b0, 0), ours=True, accuracy=over_seeds(ssg)),
+        Runner(
+            f"sparse sign (8/col) m={m}",
+            lambda: ssg(A0, b0, 0),
+            ours=True,
+            accuracy=over_seeds(ssg),
+        ),
     ]
     return Case(
         FAMILY,

@@ -30,7 +30,8 @@ def _ref(A, power=0.5):
 
 def _rel(X, ref):
     X = np.asarray(X, dtype=np.float64)
-    return float(np.max(np.linalg.norm(X - ref, axis=(-2, -1)) / np.linalg.norm(ref, axis=(-2, -1))))
+    err = np.linalg.norm(X - ref, axis=(-2, -1)) / np.linalg.norm(ref, axis=(-2, -1))
+    return float(np.max(err))
 
 
 def _lyap_loop(X, G):
@@ -43,7 +44,10 @@ def _lyap_loop(X, G):
 SETTINGS = (
     [("mpa [%d/%d]" % (d, d), {"method": "mpa", "degree": d}) for d in (2, 4, 8, 16)]
     + [("mtp deg %d" % d, {"method": "mtp", "degree": d}) for d in (4, 16, 64, 256)]
-    + [("newton-schulz tol %g" % t, {"method": "newton-schulz", "tol": t}) for t in (1e-2, 1e-5, 1e-9)]
+    + [
+        ("newton-schulz tol %g" % t, {"method": "newton-schulz", "tol": t})
+        for t in (1e-2, 1e-5, 1e-9)
+    ]
     + [("newton-schulz (default tol)", {"method": "newton-schulz"})]
 )
 
@@ -98,16 +102,19 @@ def error_cost_table(quick, batch=64, n=48):
         ref = _ref(A)
         for label, kw in settings:
             err = _rel(nla.sqrtm(A, **kw), ref)
-            t = _best_time(lambda kw=kw: nla.sqrtm(A, **kw), reps)
+            t = _best_time(lambda A=A, kw=kw: nla.sqrtm(A, **kw), reps)
             rows.append((kappa, label, err, t))
         ref = _ref(A, -0.5)
         for label, kw in inv_settings:
             err = _rel(nla.inv_sqrtm(A, **kw), ref)
-            t = _best_time(lambda kw=kw: nla.inv_sqrtm(A, **kw), reps)
+            t = _best_time(lambda A=A, kw=kw: nla.inv_sqrtm(A, **kw), reps)
             rows.append((kappa, label, err, t))
     head = "   setting                       " + "".join(f"   kappa={k:<8.0e}" for k in kappas)
-    lines = [f"error versus kappa (relative Frobenius error, max over the batch; best-of-{reps} time), "
-             f"sqrtm and inv_sqrtm forward, {batch}x{n}x{n} float64:", head]
+    lines = [
+        f"error versus kappa (relative Frobenius error, max over the batch; best-of-{reps} time), "
+        f"sqrtm and inv_sqrtm forward, {batch}x{n}x{n} float64:",
+        head,
+    ]
     for label, _ in settings + inv_settings:
         cells = []
         for kappa in kappas:
@@ -115,8 +122,12 @@ def error_cost_table(quick, batch=64, n=48):
             cells.append(f"  {r[2]:7.1e} {r[3] * 1e3:5.1f}ms")
         lines.append(f"   {label:<30}" + "".join(cells))
     lines.append("")
-    lines.append(f"cheapest eigh-free sqrtm setting reaching each target ({batch}x{n}x{n} float64):")
-    lines.append("   kappa   target   cheapest setting                 time      error   | eigh time")
+    lines.append(
+        f"cheapest eigh-free sqrtm setting reaching each target ({batch}x{n}x{n} float64):"
+    )
+    lines.append(
+        "   kappa   target   cheapest setting                 time      error   | eigh time"
+    )
     for kappa in kappas:
         sub = [r for r in rows if r[0] == kappa]
         t_eigh = next(r[3] for r in sub if r[1] == "eigh")
@@ -143,7 +154,9 @@ def _forward_cases(A, Xref, tag, rounds):
         Runner("scipy.linalg.sqrtm (batch)", lambda: scipy.linalg.sqrtm(A).real),
         Runner("numpy.linalg.eigh batched + V f V^T", eigh_peer),
         Runner("nla.sqrtm eigh", lambda: nla.sqrtm(A), ours=True),
-        Runner("nla.sqrtm mpa [5/5] (paper)", lambda: nla.sqrtm(A, method="mpa", degree=5), ours=True),
+        Runner(
+            "nla.sqrtm mpa [5/5] (paper)", lambda: nla.sqrtm(A, method="mpa", degree=5), ours=True
+        ),
         Runner("nla.sqrtm mpa [8/8] (default)", lambda: nla.sqrtm(A, method="mpa"), ours=True),
         Runner("nla.sqrtm mtp deg 16 (default)", lambda: nla.sqrtm(A, method="mtp"), ours=True),
         Runner("nla.sqrtm newton-schulz", lambda: nla.sqrtm(A, method="newton-schulz"), ours=True),
@@ -200,7 +213,8 @@ def _inverse_case(A, G):
         return Y, _lyap_loop(X, -Y @ G @ Y)
 
     return Case(
-        FAMILY, f"inv_sqrtm forward+backward, {A.shape[0]}x{A.shape[1]}x{A.shape[2]} float64, kappa=100",
+        FAMILY,
+        f"inv_sqrtm forward+backward, {A.shape[0]}x{A.shape[1]}x{A.shape[2]} float64, kappa=100",
         [
             Runner("scipy sqrtm + inv + loop of solve_continuous_lyapunov", peer),
             Runner("nla eigh + Daleckii-Krein", ours("eigh"), ours=True),
@@ -219,7 +233,8 @@ def cases(quick):
         A64 = _spd(rng, batch, n, 100.0)
         G64 = rng.standard_normal((batch, n, n))
         Xref = _ref(A64)
-        dref = nla.sqrtm_vjp(A64, G64)  # Daleckii-Krein in float64 (checked against scipy in the tests)
+        # Daleckii-Krein in float64 (checked against scipy in the tests)
+        dref = nla.sqrtm_vjp(A64, G64)
         rounds = 5 if batch > 64 else 7
         for dtype in (np.float64, np.float32):
             A = A64.astype(dtype)
@@ -235,8 +250,11 @@ def cases(quick):
     A = _spd(rng, 64, 48, 1e4)
     ref = _ref(A)
     runners = [Runner("nla.sqrtm eigh", lambda: nla.sqrtm(A), ours=True)]
-    runners += [Runner(f"nla.sqrtm {label}", (lambda kw: lambda: nla.sqrtm(A, **kw))(kw), ours=True)
-                for label, kw in SETTINGS if "deg 256" not in label]
+    runners += [
+        Runner(f"nla.sqrtm {label}", lambda kw=kw: nla.sqrtm(A, **kw), ours=True)
+        for label, kw in SETTINGS
+        if "deg 256" not in label
+    ]
     out.append(Case(FAMILY, "error versus cost at kappa=1e4, 64x48x48 float64", runners,
                     accuracy=lambda X: {"rel_err": _rel(X, ref)},
                     reference="nla.sqrtm eigh", rounds=3, notes=table))
@@ -281,17 +299,21 @@ def plot(outdir, quick):
 
     batches = [1, 4, 16, 64] if quick else [1, 4, 16, 64, 256]
     timers = {
-        "scipy sqrtm + Lyapunov loop": lambda A, G: [_lyap_loop(X, G) for X in [scipy.linalg.sqrtm(A).real]],
+        "scipy sqrtm + Lyapunov loop": lambda A, G: [
+            _lyap_loop(X, G) for X in [scipy.linalg.sqrtm(A).real]
+        ],
         "nla eigh + Daleckii-Krein": lambda A, G: nla.sqrtm_with_vjp(A)[1](G),
         "nla mpa [8/8] + sign iteration": lambda A, G: nla.sqrtm_with_vjp(A, method="mpa")[1](G),
-        "nla newton-schulz + sign iteration": lambda A, G: nla.sqrtm_with_vjp(A, method="newton-schulz")[1](G),
+        "nla newton-schulz + sign iteration": lambda A, G: nla.sqrtm_with_vjp(
+            A, method="newton-schulz"
+        )[1](G),
     }
     times = {k: [] for k in timers}
     for b in batches:
         A = _spd(rng, b, 48, 100.0)
         G = rng.standard_normal(A.shape)
         for k, f in timers.items():
-            times[k].append(_median_time(lambda f=f: f(A, G), 3))
+            times[k].append(_median_time(lambda f=f, A=A, G=G: f(A, G), 3))
     for k in timers:
         ax[1].loglog(batches, np.array(times[k]) * 1e3, "o-", ms=3, label=k)
     ax[1].set_xlabel("batch size (48x48, kappa=100, float64)")

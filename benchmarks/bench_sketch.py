@@ -126,7 +126,9 @@ def plot(outdir, quick):
         "fjlt": lambda k, s: nla.sketch.fjlt(d, k, n_points=n, rng=s),
     }
     for name, make in makers.items():
-        med = [np.median([_distortion(X, X @ make(k, 100 + s).T, 100) for s in range(5)]) for k in ks]
+        med = [
+            np.median([_distortion(X, X @ make(k, 100 + s).T, 100) for s in range(5)]) for k in ks
+        ]
         ax[0].loglog(ks, med, "o-", label=name)
     ax[0].loglog(ks, [np.sqrt(8 * np.log(100) / k) for k in ks], "k:", label="sqrt(8 ln n / k)")
     ax[0].set_xscale("log", base=2)
@@ -142,7 +144,11 @@ def plot(outdir, quick):
     for dd in sizes:
         Z = rng.standard_normal((total // dd, dd))
         nla.fwht(Z)  # compile / warm up
-        for label, fn in (("scipy.fft.fft", lambda: scipy.fft.fft(Z, axis=1)), ("nla.fwht", lambda: nla.fwht(Z))):
+        fns = (
+            ("scipy.fft.fft", lambda Z=Z: scipy.fft.fft(Z, axis=1)),
+            ("nla.fwht", lambda Z=Z: nla.fwht(Z)),
+        )
+        for label, fn in fns:
             ts = []
             for _ in range(5):
                 t0 = time.perf_counter()
