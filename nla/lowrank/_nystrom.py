@@ -184,7 +184,11 @@ def nystrom(
     >>> bool(np.allclose(g.to_dense(), A))
     True
     """
-    A, xp = check_matrix(A, check_finite=check_finite)
+    # a dense A is checked for NaN/Inf through its sketches (below): every
+    # sketch carries a non-finite entry of A into its row or column of A X
+    # and Y^T A, which saves one pass over A
+    defer = check_finite and not is_sparse(A)
+    A, xp = check_matrix(A, check_finite=check_finite and not defer)
     k = check_target_rank(k, A)
     m, n = A.shape
     if oversample is None:
@@ -209,8 +213,14 @@ def nystrom(
     SY = None if ry == m else _make_sketch(sketch, m, ry, rng, dt)
     # With an identity sketch A X = A (X = I) or Y^T A = A: it is never
     # formed, only multiplied by thin dense factors, so sparse A stays sparse.
-    AX = None if SX is None else SX.apply_rows(A, engine=engine)  # A @ SX.T, (m, r)
-    YA = None if SY is None else SY.apply(A, engine=engine)  # (ry, n)
+    AX = None if SX is None else SX.apply_rows(A, engine=engine, check_finite=False)  # (m, r)
+    YA = None if SY is None else SY.apply(A, engine=engine, check_finite=False)  # (ry, n)
+    if defer:
+        # Y^T A has every column of A in it, A X every row; with both sketches
+        # the identity, A itself is small (at most 4r x r)
+        probe = YA if YA is not None else (AX if AX is not None else A)
+        if not bool(xp.all(xp.isfinite(probe))):
+            check_matrix(A, check_finite=True)  # raises naming A
     if SY is not None:
         M = SY.apply(AX, engine=engine) if AX is not None else YA  # (ry, r)
     elif AX is not None:

@@ -130,6 +130,23 @@ def test_bad_input(fn, args, kw, exc, match):
         fn(*args, **kw)
 
 
+# A dense A is checked for NaN/Inf through its sketches A X and Y^T A: a
+# single non-finite entry anywhere, of any kind, must still be reported
+# (naming A) for every sketch and for the identity-sketch shapes.
+@pytest.mark.parametrize(
+    "shape, k", [((200, 150), 5), ((30, 500), 5), ((500, 30), 5), ((12, 10), 8)]
+)
+@pytest.mark.parametrize("sketch", ["srht", "sparse_sign", "gaussian"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nonfinite_found_through_the_sketches(shape, k, sketch, bad, engine):
+    rng = np.random.default_rng(3)
+    for trial in range(4):
+        A = rng.standard_normal(shape)
+        A[rng.integers(shape[0]), rng.integers(shape[1])] = bad
+        with pytest.raises(ValueError, match="A must not contain NaN"):
+            nla.nystrom(A, k, sketch=sketch, rng=trial, engine=engine)
+
+
 def _sparse_low_rank(m, n, rank, seed):
     """A sparse m x n matrix of exact rank `rank` (a product of sparse factors)."""
     rng = np.random.default_rng(seed)
