@@ -146,10 +146,11 @@ def nystrom(
         Sketch family for ``X`` and ``Y``: ``"auto"`` takes SRHT for dense
         and sparse sign for sparse `A`. A sketch whose size reaches the
         dimension it compresses is replaced by the identity (sparse `A` is
-        then only multiplied by thin dense factors, never densified). Sparse sign
-        sketches of tiny dimensions are rank-deficient with noticeable
-        probability; exact recovery of a rank-``r`` matrix holds almost
-        surely for ``"gaussian"`` and ``"srht"``.
+        then only multiplied by thin dense factors, never densified). When
+        ``k + oversample`` exceeds ``m`` (no room for oversampling on a wide
+        matrix), ``X`` is Gaussian whatever `sketch` says: structured
+        sketches without spare columns lose rank with noticeable probability.
+        Sparse sign sketches of tiny dimensions can be rank-deficient too.
     check_finite : bool, default True
         Reject NaN and Inf.
     engine : {None, "numpy", "numba"}, optional
@@ -209,7 +210,14 @@ def nystrom(
     ry = min(_Y_FACTOR * r, m)
     # a sketch as wide as the matrix is replaced by the identity: exact, cheaper,
     # and never rank-deficient (a square sparse sign matrix can be singular)
-    SX = None if r == n else _make_sketch(sketch, n, r, rng, dt)
+    # With no room left for oversampling (k + p > m, so r = m < n), A X must
+    # keep the full rank of A with no spare column. A structured sketch fails
+    # that with noticeable probability at such sizes (an SRHT samples rows of
+    # H restricted to the zero-padded coordinates, which can be dependent: 4
+    # of 5 seeds lost a direction of a 7 x 9 matrix of rank 7); a Gaussian
+    # one almost never. Its n x r matrix is no larger than A then.
+    x_kind = "gaussian" if r < min(k + p, n) else sketch
+    SX = None if r == n else _make_sketch(x_kind, n, r, rng, dt)
     SY = None if ry == m else _make_sketch(sketch, m, ry, rng, dt)
     # With an identity sketch A X = A (X = I) or Y^T A = A: it is never
     # formed, only multiplied by thin dense factors, so sparse A stays sparse.
