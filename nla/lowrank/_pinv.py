@@ -14,10 +14,14 @@ __all__ = ["pinv_cr"]
 _METHODS = ("exact", "randomized")
 
 
-def _svd_pinv(X, xp, atol):
-    """``(X^+, rank)`` from one SVD, cutting singular values ``<= atol``."""
+def _svd_pinv(X, xp, atol, rank=None):
+    """``(X^+, rank)`` from one SVD, cutting singular values ``<= atol``, or
+    keeping the largest `rank` of them when `rank` is given."""
     U, s, Vt = xp.linalg.svd(X, full_matrices=False)
-    keep = s > atol
+    if rank is None:
+        keep = s > atol
+    else:
+        keep = (xp.arange(s.shape[0], device=device_of(s)) < rank) & (s > 0)
     r = int(xp.sum(xp.astype(keep, xp.int64)))
     inv = xp.where(keep, 1.0 / xp.where(keep, s, xp.ones_like(s)), xp.zeros_like(s))
     return (Vt.T * inv) @ U.T, r
@@ -33,7 +37,7 @@ def _rank(X, xp, atol):
     return int(xp.sum(xp.astype(s > atol, xp.int64)))
 
 
-def _pinv_exact(C, R, xp, rtol, nc, nr, dt):
+def _pinv_exact(C, R, xp, rtol, nc, nr):
     """``((C R)^+, formula)`` with formula ``"R+C+"`` or ``"general"``.
 
     ``R^+ C^+`` is used when ``C`` has independent columns and ``R``
@@ -46,11 +50,24 @@ def _pinv_exact(C, R, xp, rtol, nc, nr, dt):
     Rp, rr = _svd_pinv(R, xp, rtol * nr)
     if rc == r and rr == r:
         return Rp @ Cp, "R+C+"
-    # (C^+ C R)^+ (C R R^+)^+, the intermediates scaled like R and C
-    tiny = float(np.finfo(dt).tiny)  # a Python float: array_api_strict rejects NumPy scalars
-    left, _ = _svd_pinv((Cp @ C) @ R, xp, rtol * nc * nr / max(nc, tiny))
-    right, _ = _svd_pinv(C @ (R @ Rp), xp, rtol * nc * nr / max(nr, tiny))
+    # (C^+ C R)^+ (C R R^+)^+. Both factors have the rank of A = C R in exact
+    # arithmetic (C^+ C R x = 0 iff C R x = 0, and likewise on the left), but
+    # C^+ C carries rounding amplified by kappa(C), so a cut at rtol ||R||
+    # can keep a spurious direction (kappa(C) = 82 gave rank 3 for a rank-2
+    # product). rank(A) is measured on the small T1 T2^T instead and both
+    # pseudoinverses keep exactly that many singular values.
+    rank_a = _product_rank(C, R, xp, rtol * nc * nr)
+    left, _ = _svd_pinv((Cp @ C) @ R, xp, None, rank=rank_a)
+    right, _ = _svd_pinv(C @ (R @ Rp), xp, None, rank=rank_a)
     return left @ right, "general"
+
+
+def _product_rank(C, R, xp, atol):
+    """rank(C R): with C = Q1 T1 and R^T = Q2 T2 (thin QR), C R = Q1 (T1 T2^T)
+    Q2^T, so it is the rank of the small matrix T1 T2^T."""
+    _, T1 = xp.linalg.qr(C)
+    _, T2 = xp.linalg.qr(R.T)
+    return _rank(T1 @ T2.T, xp, atol)
 
 
 def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
@@ -145,15 +162,11 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
     # when the product is numerically zero).
     nc, nr = _norm2(C, xp), _norm2(R, xp)
     if method == "exact":
-        P, _ = _pinv_exact(C, R, xp, rtol, nc, nr, dt)
+        P, _ = _pinv_exact(C, R, xp, rtol, nc, nr)
         return P
 
     rng = check_rng(rng)
-    # with C = Q1 T1 and R^T = Q2 T2 (thin QR), A = Q1 (T1 T2^T) Q2^T, so
-    # rank(A) is the rank of the small r x r matrix T1 T2^T
-    _, T1 = xp.linalg.qr(C)
-    _, T2 = xp.linalg.qr(R.T)
-    rank_a = _rank(T1 @ T2.T, xp, rtol * nc * nr)
+    rank_a = _product_rank(C, R, xp, rtol * nc * nr)
     if rank_a == 0:
         return xp.zeros((n, m), dtype=xdt, device=device_of(C))
     for _ in range(3):
