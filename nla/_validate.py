@@ -138,6 +138,22 @@ def check_array(
     return x
 
 
+def check_finite_through(image, x, name, **check_kw):
+    """Check `x` for NaN/Inf through `image`, a sketch of `x` already computed.
+
+    Callers skip the finiteness pass over a large `x` when every sketch they
+    apply carries a NaN or an Inf in `x` into the image (each entry of `x`
+    reaches some entry of ``S x`` with a nonzero coefficient). Only a
+    non-finite `image` leads to the check of `x`, which raises ValueError
+    naming `name`; a finite `x` whose image overflowed passes. `check_kw`
+    are :func:`check_array`'s options for `x`. Returns `image`.
+    """
+    xp = array_namespace(image)
+    if not bool(xp.all(xp.isfinite(image))):
+        check_array(x, name, check_finite=True, **check_kw)
+    return image
+
+
 def check_square(x, name):
     """Raise ValueError unless the last two axes of `x` have equal length."""
     if x.ndim < 2 or x.shape[-1] != x.shape[-2]:

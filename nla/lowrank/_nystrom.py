@@ -10,7 +10,7 @@ import numpy as np
 from .. import sketch as _sketch
 from .._dispatch import device_of, is_sparse
 from .._random import check_rng
-from .._validate import check_int, check_option, check_real
+from .._validate import check_finite_through, check_int, check_option, check_real
 from ._common import apply, apply_t, check_matrix, check_target_rank, qr_thin, work_dtype
 
 __all__ = ["LowRank", "NystromPSD", "nystrom", "nystrom_psd"]
@@ -227,8 +227,7 @@ def nystrom(
         # Y^T A has every column of A in it, A X every row; with both sketches
         # the identity, A itself is small (at most 4r x r)
         probe = YA if YA is not None else (AX if AX is not None else A)
-        if not bool(xp.all(xp.isfinite(probe))):
-            check_matrix(A, check_finite=True)  # raises naming A
+        check_finite_through(probe, A, "A", ndim=2)
     if SY is not None:
         M = SY.apply(AX, engine=engine) if AX is not None else YA  # (ry, r)
     elif AX is not None:

@@ -34,6 +34,7 @@ from .._dispatch import (
 from .._random import check_rng
 from .._validate import (
     check_array,
+    check_finite_through,
     check_int,
     check_matching_rows,
     check_option,
@@ -747,9 +748,8 @@ def lstsq(
     SA = S.apply(A, check_finite=False)  # A was checked above, or is just below
     if not hasattr(SA, "__array_namespace__") and is_numpy_namespace(xp):
         SA = np.asarray(SA)
-    if defer and not bool(xp.all(xp.isfinite(SA))):
-        # raises for NaN/Inf in A; a finite A whose sketch overflowed goes on
-        check_array(A, "A", ndim=2, check_finite=True)
+    if defer:
+        check_finite_through(SA, A, "A", ndim=2)
 
     # ---- solve -----------------------------------------------------------
     iters_max = maxiter

@@ -25,7 +25,7 @@ from .._dispatch import (
     matmul,
 )
 from .._random import check_rng
-from .._validate import check_array, check_dtype, check_int, check_real
+from .._validate import check_array, check_dtype, check_finite_through, check_int, check_real
 from ._fwht import fwht_kernel, sketch_cols_kernel, sketch_rows_kernel
 from ._sparse_sign_kernels import as_csc, sparse_sign_cols, sparse_sign_rows
 from ._transforms import next_power_of_two
@@ -181,14 +181,6 @@ class SketchOperator:
         """Whether X's finiteness check may wait for the result (dense NumPy)."""
         return self._output_reveals_nonfinite and isinstance(X, np.ndarray)
 
-    @staticmethod
-    def _check_result(out, X):
-        """After a deferred check: a non-finite result means a non-finite X,
-        unless the product overflowed, which a check of X tells apart."""
-        if not bool(np.isfinite(out).all()):
-            check_array(X, "X", ndim=(1, 2), allow_empty=True)
-        return out
-
     def _prepare(self, X, expect_axis, expect_len, what, check_finite=True):
         X = check_array(
             X, "X", ndim=(1, 2), allow_sparse=True, allow_empty=True, check_finite=check_finite
@@ -281,7 +273,7 @@ class SketchOperator:
             return self._blocked(X, xp, engine, cols=True)
         else:
             out = self._cols(X, xp, engine)
-        return self._check_result(out, X) if later else out
+        return check_finite_through(out, X, "X", ndim=(1, 2), allow_empty=True) if later else out
 
     def apply_rows(self, X, *, engine=None, check_finite=True):
         """Sketch the rows of `X`: ``X @ S.T``.
@@ -348,7 +340,7 @@ class SketchOperator:
             return self._blocked(X, xp, engine, cols=False)
         else:
             out = self._rows(X, xp, engine)
-        return self._check_result(out, X) if later else out
+        return check_finite_through(out, X, "X", ndim=(1, 2), allow_empty=True) if later else out
 
     def adjoint(self, Y, *, engine=None):
         """Apply the transpose: ``S.T @ Y``.

@@ -408,6 +408,18 @@ def test_nonfinite_found_through_the_result(kind, d, bad, engine):
             S.apply(col, engine=engine)
 
 
+def test_sketch_apply_without_finite_check():
+    S = nla.sketch.srht(64, 8, rng=0)
+    X = np.ones((64, 2))
+    X[3, 1] = np.nan
+    Y = S.apply(X, check_finite=False)
+    assert np.isfinite(Y[:, 0]).all() and np.isnan(Y[:, 1]).all()
+    with pytest.raises(ValueError, match="X must not contain NaN"):
+        S.apply(X)
+    Z = nla.sketch.sparse_sign(64, 8, rng=0).apply_rows(X.T, check_finite=False)
+    assert np.isfinite(Z[0]).all() and not np.isfinite(Z[1]).all()
+
+
 @pytest.mark.parametrize("kind", ["srht", "fjlt"])
 def test_overflow_is_not_an_input_error(kind, engine):
     S = make(kind, 64, 8, rng=0)
