@@ -59,7 +59,7 @@ def _move(a, xp, device):
 def normal(rng, shape, *, dtype=np.float64, scale=1.0, xp=None, device=None):
     """Standard normal draws times `scale`, in `dtype`, moved to `xp`.
 
-    `device` is where the result goes (pass ``array_api_compat.device(X)``
+    `device` is where the result goes (pass ``nla._dispatch.device_of(X)``
     to match an input ``X``); None means the default device of `xp`.
     """
     out = rng.standard_normal(shape, dtype=np.float64)
