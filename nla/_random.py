@@ -1,9 +1,13 @@
-"""SPEC 7 random number handling, identical for every backend.
+"""SPEC 7 random number handling for every backend.
 
-All randomness is drawn on the host from a :class:`numpy.random.Generator` and
-then moved to the caller's namespace and device, so a given ``rng`` gives the
-same draws on every engine and backend (the results computed from them agree
-to rounding).
+Small draws (signs, indices, permutations) are made on the host from the
+:class:`numpy.random.Generator` and moved to the caller's device, so they
+are identical on every engine and backend. Large Gaussian test matrices for
+CuPy input are drawn on the GPU instead: a 63-bit seed is taken from the
+caller's Generator and seeds ``cupy.random.default_rng`` on the input's
+device. Results then repeat exactly for a given ``rng`` on that backend and
+agree with the NumPy results in distribution, not draw for draw. Every other
+namespace (NumPy, array_api_strict, torch) gets the host draws.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_rng", "normal", "signs", "integers", "uniform", "spawn"]
+__all__ = ["check_rng", "normal", "signs", "device_seed"]
 
 
 def check_rng(rng, name="rng"):
@@ -42,9 +46,9 @@ def check_rng(rng, name="rng"):
     return np.random.default_rng(int(rng))
 
 
-def spawn(rng, n):
-    """``n`` independent child Generators of `rng` (deterministic)."""
-    return rng.spawn(n)
+def device_seed(rng):
+    """A 63-bit seed taken from `rng`, for a generator on a device."""
+    return int(rng.integers(0, 2**63 - 1, dtype=np.int64))
 
 
 def _move(a, xp, device):
@@ -57,11 +61,24 @@ def _move(a, xp, device):
 
 
 def normal(rng, shape, *, dtype=np.float64, scale=1.0, xp=None, device=None):
-    """Standard normal draws times `scale`, in `dtype`, moved to `xp`.
+    """Standard normal draws times `scale`, in `dtype`, in namespace `xp`.
 
-    `device` is where the result goes (pass ``nla._dispatch.device_of(X)``
-    to match an input ``X``); None means the default device of `xp`.
+    `device` is where the result goes (pass ``nla._backend.device_of(X)``
+    to match an input ``X``); None means the default device of `xp`. For
+    CuPy the draws are made on the device (see the module docstring).
     """
+    if xp is not None:
+        from ._backend import is_cupy_namespace
+
+        if is_cupy_namespace(xp):  # pragma: no cover - needs a GPU
+            import cupy
+
+            with cupy.cuda.Device(getattr(device, "id", None)):
+                gen = cupy.random.default_rng(device_seed(rng))
+                out = gen.standard_normal(shape, dtype=np.float64)
+                if scale != 1.0:
+                    out *= scale
+                return out.astype(np.dtype(dtype), copy=False)
     out = rng.standard_normal(shape, dtype=np.float64)
     if scale != 1.0:
         out *= scale
@@ -72,13 +89,3 @@ def signs(rng, n, *, dtype=np.float64, xp=None, device=None):
     """``n`` independent Rademacher signs (+1/-1) in `dtype`."""
     out = (rng.integers(0, 2, size=n, dtype=np.int8) * 2 - 1).astype(dtype)
     return _move(out, xp, device)
-
-
-def integers(rng, low, high, size, *, xp=None, device=None):
-    """Uniform integers in ``[low, high)`` as int64."""
-    return _move(rng.integers(low, high, size=size, dtype=np.int64), xp, device)
-
-
-def uniform(rng, size, *, xp=None, device=None):
-    """Uniform draws in ``[0, 1)`` (float64)."""
-    return _move(rng.random(size), xp, device)

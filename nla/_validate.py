@@ -12,7 +12,8 @@ import operator
 
 import numpy as np
 
-from ._dispatch import array_namespace, is_numpy_namespace, is_sparse
+from ._backend import array_namespace, is_numpy_namespace, is_operator, is_sparse
+from ._config import _check_engine
 
 __all__ = [
     "check_array",
@@ -23,6 +24,9 @@ __all__ = [
     "check_option",
     "check_dtype",
     "check_matching_rows",
+    "check_matrix",
+    "check_rcond",
+    "check_engine",
     "result_dtype",
 ]
 
@@ -256,3 +260,49 @@ def result_dtype(xp, *arrays):
         dt if _dtype_kind(xp, dt) in "fc" else xp.float64 for dt in dtypes
     ]
     return xp.result_type(*floats)
+
+
+def check_matrix(A, name="A", *, allow_operator=False, check_finite=True, allow_complex=False):
+    """Validate a 2-D dense or sparse matrix (or a LinearOperator).
+
+    Returns ``(A, xp)``: `A` as :func:`check_array` returns it (integers
+    promoted to float64) and its namespace. A
+    :class:`scipy.sparse.linalg.LinearOperator` is accepted with
+    ``allow_operator=True`` (its namespace is NumPy).
+    """
+    if is_operator(A):
+        if not allow_operator:
+            raise TypeError(
+                f"{name} must be a dense or scipy.sparse matrix; "
+                "a LinearOperator is not supported here"
+            )
+        if len(A.shape) != 2 or 0 in A.shape:
+            raise ValueError(f"{name} must be a non-empty 2-D operator, got shape {A.shape}")
+        dt = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+        if dt.kind not in ("biufc" if allow_complex else "biuf"):
+            raise TypeError(f"{name} must have a real dtype, got {dt}")
+        return A, array_namespace(np.empty(0))
+    A = check_array(
+        A, name, ndim=2, allow_sparse=True, check_finite=check_finite,
+        allow_complex=allow_complex,
+    )
+    return A, array_namespace(A)
+
+
+def check_rcond(rcond, name="rcond"):
+    """A relative singular-value cut-off: None (the caller's default) or in ``[0, 1)``.
+
+    Every function with an `rcond` drops singular values ``<= rcond *
+    sigma_max`` (see :func:`nla._backend.numerical_rank`); 1 or more would
+    drop everything.
+    """
+    if rcond is None:
+        return None
+    return check_real(rcond, name, low=0.0, high=1.0, high_open=True)
+
+
+def check_engine(engine, name="engine"):
+    """None or one of the engine names (see :func:`nla.config`)."""
+    if engine is None:
+        return None
+    return _check_engine(engine, name)

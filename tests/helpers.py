@@ -8,14 +8,16 @@ import array_api_compat
 import numpy as np
 from hypothesis import strategies as st
 
+from nla._backend import to_host
 
-def to_numpy(a):
-    """Copy an array of any namespace to NumPy (for comparisons in tests)."""
-    if hasattr(a, "get") and not isinstance(a, np.ndarray):  # cupy
-        return a.get()
-    if hasattr(a, "toarray"):  # sparse
-        return np.asarray(a.toarray())
-    return np.asarray(a)
+__all__ = [
+    "to_host",
+    "assert_namespace",
+    "random_orthogonal",
+    "with_singular_values",
+    "spd_with_condition",
+    "seeds",
+]
 
 
 def assert_namespace(result, xp):

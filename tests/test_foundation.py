@@ -9,7 +9,7 @@ import scipy.sparse as sp
 
 import nla
 from nla import _config
-from nla._dispatch import (
+from nla._backend import (
     Kernel,
     array_namespace,
     is_numpy_namespace,
@@ -197,22 +197,24 @@ def test_auto_falls_back_to_numpy_without_numba(monkeypatch):
 
 def test_kernel_numba_variant_needs_numba(monkeypatch):
     built = []
-    k = Kernel("test.needs_numba", lambda x: x, numba=lambda: built.append(1))
+    k = Kernel("test.needs_numba", numpy=lambda x: x, numba=lambda: built.append(1))
     try:
         monkeypatch.setitem(_config._IMPORTABLE, "numba", False)
         with pytest.raises(ImportError, match="pip install numba"):
-            k.numba()
+            k.build_numba()
         assert built == []
     finally:
         registry.pop("test.needs_numba")
 
 
 # ---------------------------------------------------------------- kernels
-def test_kernel_registry_selection():
-    calls = []
-
+def _recording_kernel(name, calls, *, generic=True):
     def ref(x):
-        calls.append("ref")
+        calls.append("numpy")
+        return x
+
+    def gen(x):
+        calls.append("generic")
         return x
 
     def build():
@@ -222,29 +224,42 @@ def test_kernel_registry_selection():
 
         return fast
 
-    k = Kernel("test.identity_kernel", ref, numba=build)
+    return Kernel(name, numpy=ref, generic=gen if generic else None, numba=build)
+
+
+def test_kernel_registry_selection():
+    calls = []
+    k = _recording_kernel("test.identity_kernel", calls)
     try:
         assert registry["test.identity_kernel"] is k
-        assert k.engines == ("numpy", "numba")
         xp = array_namespace(np.ones(1))
         k(xp, 1, engine="numpy")
+        assert calls == ["numpy"]
         if "numba" in nla.available_engines():
             k(xp, 1, engine="numba")
-            assert calls == ["ref", "numba"]
-        # any other namespace gets the generic reference
+            assert calls[-1] == "numba"
+        # any other namespace gets the generic variant, whatever the engine
         k(array_api_strict, 1, engine="numba")
-        assert calls[-1] == "ref"
+        assert calls[-1] == "generic"
         with pytest.raises(ValueError, match="already registered"):
-            Kernel("test.identity_kernel", ref)
+            Kernel("test.identity_kernel", numpy=lambda x: x)
+        with pytest.raises(ValueError, match="generic or a NumPy"):
+            Kernel("test.no_variant")
     finally:
         registry.pop("test.identity_kernel")
 
 
-def test_every_registered_kernel_has_reference():
-    assert "sketch.fwht" in registry
-    for name, k in registry.items():
-        assert callable(k.reference), name
-        assert "numpy" in k.engines
+def test_numpy_only_kernel_refuses_other_namespaces():
+    calls = []
+    k = _recording_kernel("test.numpy_only", calls, generic=False)
+    try:
+        assert not k.serves(array_api_strict)
+        assert k.serves(array_namespace(np.ones(1)))
+        with pytest.raises(TypeError, match="test.numpy_only.*array_api_strict"):
+            k(array_api_strict, 1)
+        assert calls == []  # never handed a non-NumPy array
+    finally:
+        registry.pop("test.numpy_only")
 
 
 # ---------------------------------------------------------------- validation

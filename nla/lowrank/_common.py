@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .._dispatch import (
+from .._backend import (
     array_namespace,
     device_of,
     is_numpy_namespace,

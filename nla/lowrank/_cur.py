@@ -9,7 +9,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from .. import sketch as _sketch
-from .._dispatch import device_of, is_sparse, matmul
+from .._backend import device_of, is_sparse, matmul
 from .._random import check_rng
 from .._validate import check_array, check_int, check_option
 from ._common import check_matrix, check_target_rank, host, work_dtype

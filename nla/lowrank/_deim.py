@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._dispatch import Kernel
+from .._backend import Kernel
 
 __all__ = ["deim_kernel", "deim_reference"]
 
@@ -69,4 +69,4 @@ def _build_numba():
     return run
 
 
-deim_kernel = Kernel("lowrank.deim", deim_reference, numba=_build_numba)
+deim_kernel = Kernel("lowrank.deim", numpy=deim_reference, numba=_build_numba)

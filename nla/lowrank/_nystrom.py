@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .. import sketch as _sketch
-from .._dispatch import device_of, is_sparse
+from .._backend import device_of, is_sparse
 from .._random import check_rng
 from .._validate import check_finite_through, check_int, check_option, check_real
 from ._common import apply, apply_t, check_matrix, check_target_rank, qr_thin, work_dtype

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._dispatch import array_namespace, device_of
+from .._backend import array_namespace, device_of
 from .._random import check_rng, normal
 from .._validate import check_array, check_option, check_real
 from ._common import work_dtype

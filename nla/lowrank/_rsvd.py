@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._dispatch import device_of
+from .._backend import device_of
 from .._random import check_rng, normal
 from .._validate import check_int
 from ._common import (

@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from .._dispatch import (
+from .._backend import (
     array_namespace,
     device_of,
     is_numpy_namespace,

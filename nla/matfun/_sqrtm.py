@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .._dispatch import array_namespace, device_of, is_numpy_namespace
+from .._backend import array_namespace, device_of, is_numpy_namespace
 from .._validate import check_array, check_int, check_option, check_real, check_square
 from ._series import pade, pade_diagonal_factors, taylor
 

@@ -8,8 +8,10 @@
    fjlt
    jl_dim
    fwht
+   make_sketch
 """
 
+from ._factory import SKETCH_KINDS, make_sketch
 from ._jl import jl_dim
 from ._operators import (
     FJLTSketch,
@@ -31,6 +33,8 @@ __all__ = [
     "sparse_sign",
     "fjlt",
     "jl_dim",
+    "make_sketch",
+    "SKETCH_KINDS",
     "SketchOperator",
     "GaussianSketch",
     "SRHTSketch",

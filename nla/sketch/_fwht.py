@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from .._dispatch import Kernel, array_namespace
+from .._backend import Kernel, array_namespace
 
 
 def _fwht_reference(x, signs=None):
@@ -178,12 +178,15 @@ def _sketch_rows_reference(x, signs, d_pad, indptr, indices, data):
     return np.asarray((P @ z.T).T)
 
 
-fwht_kernel = Kernel("sketch.fwht", _fwht_reference, numba=_build_numba, cupy=_fwht_cupy)
+#: generic FWHT (any namespace), with Numba and CuPy variants
+fwht_kernel = Kernel(
+    "sketch.fwht", generic=_fwht_reference, numba=_build_numba, cupy=_fwht_cupy
+)
 #: NumPy-only kernel ``P H D x`` for the rows of x, used by SRHT and FJLT
 sketch_rows_kernel = Kernel(
-    "sketch.hadamard_sketch_rows", _sketch_rows_reference, numba=_build_sketch_rows
+    "sketch.hadamard_sketch_rows", numpy=_sketch_rows_reference, numba=_build_sketch_rows
 )
 #: NumPy-only kernel ``P H D x`` along axis 0 of a C-ordered (d, n) x
 sketch_cols_kernel = Kernel(
-    "sketch.hadamard_sketch_cols", _sketch_cols_reference, numba=_build_sketch_cols
+    "sketch.hadamard_sketch_cols", numpy=_sketch_cols_reference, numba=_build_sketch_cols
 )

@@ -16,7 +16,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from .._dispatch import (
+from .._backend import (
     array_namespace,
     device_of,
     is_cupy_namespace,

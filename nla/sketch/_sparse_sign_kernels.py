@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._dispatch import Kernel
+from .._backend import Kernel
 
 
 def as_csc(rows, vals, k):
@@ -112,5 +112,5 @@ def _build_rows():
     return rows_fn
 
 
-sparse_sign_cols = Kernel("sketch.sparse_sign_cols", _cols_reference, numba=_build_cols)
-sparse_sign_rows = Kernel("sketch.sparse_sign_rows", _rows_reference, numba=_build_rows)
+sparse_sign_cols = Kernel("sketch.sparse_sign_cols", numpy=_cols_reference, numba=_build_cols)
+sparse_sign_rows = Kernel("sketch.sparse_sign_rows", numpy=_rows_reference, numba=_build_rows)

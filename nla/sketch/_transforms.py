@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._dispatch import array_namespace
+from .._backend import array_namespace
 from .._validate import check_array, check_int
 from ._fwht import fwht_kernel
 

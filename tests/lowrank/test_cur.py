@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import nla
-from tests.helpers import assert_namespace, to_numpy
+from tests.helpers import assert_namespace, to_host
 
 from ._build import device1, geometric, low_rank_problem, off_device
 
@@ -15,7 +15,7 @@ CORES = ["projection", "cross"]
 
 
 def _dense(X):
-    return X.toarray() if sp.issparse(X) else to_numpy(X)
+    return X.toarray() if sp.issparse(X) else to_host(X)
 
 
 @given(

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import nla
-from tests.helpers import assert_namespace, random_orthogonal, to_numpy
+from tests.helpers import assert_namespace, random_orthogonal, to_host
 
 from ._build import device1, geometric, low_rank_problem, off_device
 
@@ -29,7 +29,7 @@ def test_exact_recovery_when_rank_le_k(prob, sketch, sparse):
     s = np.linalg.svd(A, compute_uv=False)
     kappa = s[0] / s[s > 1e-12 * s[0]][-1]
     tol = 1e3 * kappa * EPS * max(A.shape) * s[0]
-    assert np.linalg.norm(to_numpy(g.to_dense()) - A, 2) <= tol
+    assert np.linalg.norm(to_host(g.to_dense()) - A, 2) <= tol
 
 
 @pytest.mark.parametrize("shape", [(7, 9), (20, 50), (30, 31)])
@@ -92,7 +92,7 @@ def test_namespaces(xp):
     g = nla.nystrom(xp.asarray(A), 5, rng=0)
     assert_namespace(g.left, xp)
     gn = nla.nystrom(A, 5, rng=0)
-    np.testing.assert_allclose(to_numpy(g.to_dense()), gn.to_dense(), atol=1e-12)
+    np.testing.assert_allclose(to_host(g.to_dense()), gn.to_dense(), atol=1e-12)
 
 
 @given(low_rank_problem(max_dim=25))
@@ -105,7 +105,7 @@ def test_psd_exact_recovery(prob):
     P = (P + P.T) / 2
     k = min(k, P.shape[0])
     f = nla.nystrom_psd(P, k, rng=0)
-    ev = to_numpy(f.eigenvalues)
+    ev = to_host(f.eigenvalues)
     assert np.all(ev >= 0) and np.all(np.diff(ev) <= 0)
     # shift nu = eps ||Y||_F and the eigenvalue cut at eps * lambda_max give an
     # O(kappa * eps * n) relative error (Tropp et al. 2017, Sec. 4); margin 1e3

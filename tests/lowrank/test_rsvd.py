@@ -7,7 +7,7 @@ from scipy.sparse.linalg import aslinearoperator
 from sklearn.utils.extmath import randomized_svd
 
 import nla
-from tests.helpers import assert_namespace, to_numpy, with_singular_values
+from tests.helpers import assert_namespace, to_host, with_singular_values
 
 from ._build import device1, geometric, low_rank_problem, off_device
 
@@ -15,7 +15,7 @@ EPS = np.finfo(np.float64).eps
 
 
 def _err(A, U, s, Vt, ord="fro"):
-    return np.linalg.norm(A - (to_numpy(U) * to_numpy(s)) @ to_numpy(Vt), ord)
+    return np.linalg.norm(A - (to_host(U) * to_host(s)) @ to_host(Vt), ord)
 
 
 @given(low_rank_problem(), st.sampled_from(["dense", "sparse", "operator"]))
@@ -28,7 +28,7 @@ def test_exact_recovery_when_rank_le_k(prob, kind):
     tol = 1e3 * EPS * max(A.shape) * np.linalg.norm(A, 2)
     assert _err(A, U, s, Vt, 2) <= tol
     np.testing.assert_allclose(
-        to_numpy(U).T @ to_numpy(U), np.eye(k), atol=1e3 * EPS * max(A.shape)
+        to_host(U).T @ to_host(U), np.eye(k), atol=1e3 * EPS * max(A.shape)
     )
     assert np.all(np.diff(s) <= 0)
     s_ref = np.linalg.svd(A, compute_uv=False)[:k]
@@ -115,7 +115,7 @@ def test_namespaces(xp):
     for r in (U, s, Vt):
         assert_namespace(r, xp)
     Un, sn, Vtn = nla.rsvd(A, 5, rng=0)
-    np.testing.assert_allclose(to_numpy(s), sn, rtol=1e-12)
+    np.testing.assert_allclose(to_host(s), sn, rtol=1e-12)
     np.testing.assert_allclose(_err(A, U, s, Vt), _err(A, Un, sn, Vtn), rtol=1e-6, atol=1e-14)
 
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import nla
-from tests.helpers import assert_namespace, random_orthogonal, seeds, to_numpy
+from tests.helpers import assert_namespace, random_orthogonal, seeds, to_host
 
 U64 = np.finfo(np.float64).eps
 U32 = np.finfo(np.float32).eps
@@ -388,7 +388,7 @@ def test_namespaces(xp, method):
     X = nla.lstsq(xp.asarray(A), xp.asarray(B), method=method, rng=1)
     assert_namespace(X, xp)
     X_np = nla.lstsq(A, B, method=method, rng=1)
-    np.testing.assert_allclose(to_numpy(X), X_np, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(to_host(X), X_np, rtol=1e-7, atol=1e-10)
 
 
 def test_deterministic_and_inputs_untouched():

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import nla
 from nla.matfun import _sqrtm
 from nla.matfun._series import pade, pade_diagonal_factors, taylor
-from tests.helpers import assert_namespace, random_orthogonal, seeds, to_numpy
+from tests.helpers import assert_namespace, random_orthogonal, seeds, to_host
 
 METHODS = ("eigh", "mpa", "mtp", "newton-schulz")
 EPS = {np.float64: np.finfo(np.float64).eps, np.float32: np.finfo(np.float32).eps}
@@ -314,7 +314,7 @@ def test_extreme_scaling_array_api(xp):
             assert_namespace(X, xp)
             # Same operations as on NumPy: equal to rounding (50 n eps).
             ref = nla.sqrtm(A * c, method=method) / np.sqrt(c)
-            np.testing.assert_allclose(to_numpy(X) / np.sqrt(c), ref, rtol=0,
+            np.testing.assert_allclose(to_host(X) / np.sqrt(c), ref, rtol=0,
                                        atol=50 * 4 * EPS[np.float64] * np.max(fro(ref)))
 
 
@@ -615,7 +615,7 @@ def test_array_api(xp, method):
     X = nla.sqrtm(Ax, method=method)
     assert_namespace(X, xp)
     ref = nla.sqrtm(A, method=method)
-    np.testing.assert_allclose(to_numpy(X), ref, atol=1e-12)
+    np.testing.assert_allclose(to_host(X), ref, atol=1e-12)
     Y, vjp = nla.inv_sqrtm_with_vjp(Ax, method=method)
     assert_namespace(Y, xp)
     G = xp.asarray(np.ones(A.shape))
@@ -643,10 +643,10 @@ def test_non_default_device(method, inverse):
         ref_out, ref_vjp = make(A, method=method, backward=backward)
         # The same operations as on NumPy: equal to rounding.
         cpu = xps.Device("CPU_DEVICE")
-        np.testing.assert_allclose(to_numpy(out.to_device(cpu)), ref_out, rtol=0,
+        np.testing.assert_allclose(to_host(out.to_device(cpu)), ref_out, rtol=0,
                                    atol=1e-12 * np.max(fro(ref_out)))
         ref_d = ref_vjp(G)
-        np.testing.assert_allclose(to_numpy(d.to_device(cpu)), ref_d, rtol=0,
+        np.testing.assert_allclose(to_host(d.to_device(cpu)), ref_d, rtol=0,
                                    atol=1e-12 * np.max(fro(ref_d)))
 
 

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import nla
-from tests.helpers import assert_namespace, seeds, to_numpy
+from tests.helpers import assert_namespace, seeds, to_host
 
 log2d = st.integers(min_value=0, max_value=11)
 
@@ -93,7 +93,7 @@ def test_namespaces(xp):
     x = _rand(5, (3, 32))
     y = nla.fwht(xp.asarray(x))
     assert_namespace(y, xp)
-    np.testing.assert_allclose(to_numpy(y), nla.fwht(x, engine="numpy"), atol=1e-14)
+    np.testing.assert_allclose(to_host(y), nla.fwht(x, engine="numpy"), atol=1e-14)
     y0 = nla.fwht(xp.asarray(x), axis=0 if x.shape[0] == 4 else -1)
     assert_namespace(y0, xp)
 
@@ -108,7 +108,7 @@ def test_non_default_device():
         y = nla.fwht(xs.asarray(xx, device=dev), axis=axis)
         assert_namespace(y, xs)
         assert y.device == dev
-        got = to_numpy(xs.asarray(y, device=xs.Device("CPU_DEVICE")))
+        got = to_host(xs.asarray(y, device=xs.Device("CPU_DEVICE")))
         np.testing.assert_allclose(got, nla.fwht(xx, axis=axis, engine="numpy"), atol=1e-14)
 
 

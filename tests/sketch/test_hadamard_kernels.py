@@ -29,7 +29,7 @@ def test_fwht_kernel_matches_reference(d, dtype, with_signs):
         x = x + 1j * rng.standard_normal((m, d))
     signs = (rng.integers(0, 2, d) * 2 - 1).astype(x.real.dtype) if with_signs else None
     ref = _fwht.fwht_kernel.reference(x, signs)
-    fast = _fwht.fwht_kernel.numba()
+    fast = _fwht.fwht_kernel.build_numba()
     got = fast(x, signs)
     assert got.dtype == x.dtype
     norms = np.linalg.norm(x.astype(np.complex128), axis=1, keepdims=True)
@@ -45,10 +45,10 @@ def test_fwht_kernel_matches_reference(d, dtype, with_signs):
 def test_fwht_kernel_flags_nonfinite_rows():
     x = np.ones((3, 16))
     x[1, 5] = np.inf
-    _, finite = _fwht.fwht_kernel.numba()(x, None, check_finite=True)
+    _, finite = _fwht.fwht_kernel.build_numba()(x, None, check_finite=True)
     assert not finite
     x[1, 5] = np.nan
-    _, finite = _fwht.fwht_kernel.numba()(x, None, check_finite=True)
+    _, finite = _fwht.fwht_kernel.build_numba()(x, None, check_finite=True)
     assert not finite
 
 
@@ -56,7 +56,7 @@ def test_fwht_kernel_noncontiguous_readonly():
     x = np.random.default_rng(0).standard_normal((8, 64))[:, ::2]
     x.flags.writeable = False
     before = x.copy()
-    got = _fwht.fwht_kernel.numba()(x)
+    got = _fwht.fwht_kernel.build_numba()(x)
     np.testing.assert_array_equal(x, before)
     want = _fwht.fwht_kernel.reference(np.ascontiguousarray(x))
     np.testing.assert_allclose(got, want, atol=1e-14)
@@ -80,7 +80,7 @@ def test_fused_sketch_rows_matches_reference(d, m, dtype):
     signs = (rng.integers(0, 2, d_pad) * 2 - 1).astype(float)
     x = rng.standard_normal((m, d)).astype(dtype)
     ref = _fwht.sketch_rows_kernel.reference(x, signs, d_pad, indptr, indices, data)
-    got = _fwht.sketch_rows_kernel.numba()(x, signs, d_pad, indptr, indices, data)
+    got = _fwht.sketch_rows_kernel.build_numba()(x, signs, d_pad, indptr, indices, data)
     assert got.dtype == dtype and got.shape == (m, k)
     # |error| <= (levels + nnz) eps ||P_i||_1 ||x||_2
     l1 = np.array([np.abs(data[indptr[i] : indptr[i + 1]]).sum() for i in range(k)])[None, :]

@@ -48,7 +48,7 @@ def _assert_close(got, ref, x):
 
 def _variants():
     return {
-        "numba": _fwht.fwht_kernel.numba(),
+        "numba": _fwht.fwht_kernel.build_numba(),
         "cupy-style": _fwht.fwht_kernel.cupy,
     }
 
@@ -82,7 +82,7 @@ def test_numba_float64_bitwise_equal_to_reference(p, with_signs):
     rng = np.random.default_rng(p)
     x = rng.standard_normal((3, d))
     signs = _signs(rng, d, np.float64) if with_signs else None
-    got = _fwht.fwht_kernel.numba()(x, signs)
+    got = _fwht.fwht_kernel.build_numba()(x, signs)
     np.testing.assert_array_equal(got, _fwht.fwht_kernel.reference(x, signs))
 
 
@@ -136,7 +136,7 @@ def test_strided_and_readonly_input(dtype):
 
 
 def test_numba_flags_nonfinite():
-    fast = _fwht.fwht_kernel.numba()
+    fast = _fwht.fwht_kernel.build_numba()
     x = np.ones((3, 64))
     assert fast(x, None, check_finite=True)[1]
     x[1, 5] = np.inf
@@ -157,7 +157,7 @@ def test_numba_involution_and_norm(p, m, seed, with_signs):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((m, d))
     signs = _signs(rng, d, np.float64) if with_signs else None
-    fast = _fwht.fwht_kernel.numba()
+    fast = _fwht.fwht_kernel.build_numba()
     y = fast(x, signs)
     np.testing.assert_allclose(
         np.linalg.norm(y, axis=1), np.linalg.norm(x, axis=1), rtol=_tol(d, np.float64)
@@ -183,7 +183,7 @@ def test_fused_sketch_rows_match_reference(d, dtype):
     x.flags.writeable = False
     signs = _signs(rng, d_pad, np.float64)
     ref = _fwht.sketch_rows_kernel.reference(x, signs, d_pad, indptr, indices, P.data)
-    got = _fwht.sketch_rows_kernel.numba()(x, signs, d_pad, indptr, indices, P.data)
+    got = _fwht.sketch_rows_kernel.build_numba()(x, signs, d_pad, indptr, indices, P.data)
     assert got.shape == (m, k)
     # each output is an inner product of a row of P with H D x: error at
     # most ||P_i||_1 times the FWHT error bound
@@ -208,7 +208,7 @@ def test_column_panels_match_reference(p, n, dtype):
     assert x.flags.f_contiguous and (d == 1 or not x.flags.c_contiguous)
     signs = _signs(rng, d, dtype)
     ref = _fwht.fwht_kernel.reference(np.ascontiguousarray(x), signs)
-    fast = _fwht.fwht_kernel.numba()
+    fast = _fwht.fwht_kernel.build_numba()
     got = fast(x, signs)
     assert got.shape == x.shape and got.dtype == x.dtype
     _assert_close(got, ref, x)
@@ -220,7 +220,7 @@ def test_column_panels_match_reference(p, n, dtype):
 
 
 def test_column_panels_flag_nonfinite():
-    fast = _fwht.fwht_kernel.numba()
+    fast = _fwht.fwht_kernel.build_numba()
     xt = np.ones((64, 40))
     assert fast(xt.T, None, check_finite=True)[1]
     xt[3, 37] = np.nan
@@ -244,7 +244,7 @@ def test_fused_sketch_cols_match_reference(d, n, dtype):
     x.flags.writeable = False
     signs = _signs(rng, d_pad, np.float64)
     ref = _fwht.sketch_cols_kernel.reference(x, signs, d_pad, indptr, indices, P.data)
-    got = _fwht.sketch_cols_kernel.numba()(x, signs, d_pad, indptr, indices, P.data)
+    got = _fwht.sketch_cols_kernel.build_numba()(x, signs, d_pad, indptr, indices, P.data)
     assert got.shape == (k, n)
     # as for the row kernel: ||P_i||_1 times the FWHT error bound per column
     bound = _tol(d_pad, np.finfo(x.dtype).dtype) * np.linalg.norm(x.astype(np.complex128), axis=0)

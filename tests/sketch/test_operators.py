@@ -9,7 +9,7 @@ from scipy.sparse.linalg import aslinearoperator
 
 import nla
 from nla.sketch import _operators
-from tests.helpers import assert_namespace, seeds, to_numpy
+from tests.helpers import assert_namespace, seeds, to_host
 
 KINDS = {
     "gaussian": lambda d, k, **kw: nla.sketch.gaussian(d, k, **kw),
@@ -301,7 +301,7 @@ def test_namespaces(kind, xp):
         (S @ Xx[:, 0], S @ X[:, 0]),
     ):
         assert_namespace(got, xp)
-        np.testing.assert_allclose(to_numpy(got), want, atol=1e-12)
+        np.testing.assert_allclose(to_host(got), want, atol=1e-12)
 
 
 @kinds
@@ -328,7 +328,7 @@ def test_non_default_device(kind, d):
     ):
         assert_namespace(got, xs)
         assert got.device == where
-        np.testing.assert_allclose(to_numpy(xs.asarray(got, device=cpu)), want, atol=1e-12)
+        np.testing.assert_allclose(to_host(xs.asarray(got, device=cpu)), want, atol=1e-12)
 
 
 @kinds

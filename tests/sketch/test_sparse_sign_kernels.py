@@ -31,6 +31,6 @@ def test_kernels_match_reference(d, n, k, s, dtype, private_bytes, monkeypatch):
     assert got.dtype == dtype
     assert np.all(np.abs(got - ref) <= bound + 1e-30)
     Xr = np.ascontiguousarray(X.T)
-    got_r = ssk.sparse_sign_rows.numba()(S._rows_idx, S._vals, k, Xr)
+    got_r = ssk.sparse_sign_rows.build_numba()(S._rows_idx, S._vals, k, Xr)
     ref_r = ssk.sparse_sign_rows.reference(S._rows_idx, S._vals, k, Xr)
     assert np.all(np.abs(got_r - ref_r) <= bound.T + 1e-30)
