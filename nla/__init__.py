@@ -3,8 +3,11 @@
 Pure-array algorithms that run on NumPy, with optional Numba kernels and a
 CuPy backend chosen from the inputs. The documentation is built from ``docs/``.
 
-Every family lives in its own subpackage; its public names are also available
-at the top level (``nla.fwht``, ``nla.lstsq``, ``nla.rsvd``, ``nla.sqrtm``).
+Every family lives in its own subpackage; its public functions and result
+classes are also available at the top level (``nla.lstsq``, ``nla.rsvd``,
+``nla.sqrtm``). The sketch constructors stay in :mod:`nla.sketch`
+(``nla.sketch.srht``); of that family only ``nla.fwht`` is flat. See the
+conventions page of the documentation.
 """
 
 import importlib as _importlib
@@ -12,13 +15,22 @@ import importlib as _importlib
 __version__ = "0.1.0.dev0"
 
 from . import sketch
+from ._backend import ConvergenceWarning
 from ._config import available_engines, config, get_config
 from .sketch import fwht
 
-__all__ = ["__version__", "available_engines", "config", "get_config", "sketch", "fwht"]
+__all__ = [
+    "__version__",
+    "available_engines",
+    "config",
+    "get_config",
+    "sketch",
+    "fwht",
+    "ConvergenceWarning",
+]
 
-# Families whose public names are re-exported flat. A family's subpackage may
-# share its name with its main function (``nla.lstsq``): the function wins.
+# Families whose public names are re-exported flat. A family's folder never
+# carries the name of a public function (see the conventions page).
 _FAMILIES = ("lstsq", "lowrank", "matfun")
 for _name in _FAMILIES:
     _mod = _importlib.import_module(f".{_name}", __name__)
