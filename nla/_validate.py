@@ -43,6 +43,48 @@ def _dtype_kind(xp, dtype):
     return "?"
 
 
+_SUPPORTED = (
+    "float32, float64 (complex64, complex128 where allowed; integers and "
+    "booleans become float64, float16 float32)"
+)
+
+
+def _numpy_dtype_policy(x, name, allow_complex):
+    """The dtype policy for NumPy-backed data (arrays and sparse matrices).
+
+    float16 is promoted to float32; non-native byte order is converted to
+    native; extended precision (longdouble, clongdouble) is rejected, as no
+    LAPACK routine takes it. Returns `x`, converted if needed (never
+    modified).
+    """
+    dt = np.dtype(x.dtype)
+    if dt.kind in "fc" and dt.itemsize > (16 if dt.kind == "c" else 8):
+        raise TypeError(
+            f"{name} has extended precision dtype {dt}, which nla does not support; "
+            f"use one of {_SUPPORTED}"
+        )
+    if not dt.isnative:
+        x = x.astype(dt.newbyteorder("="))
+        dt = np.dtype(x.dtype)
+    if dt == np.float16:
+        x = x.astype(np.float32)
+    elif dt.kind == "c" and dt.itemsize < 8:  # pragma: no cover - no complex32 in NumPy
+        x = x.astype(np.complex64)
+    return x
+
+
+def _plain_ndarray(x, name):
+    """np.matrix -> ndarray; masked arrays are rejected (their mask would be ignored)."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} is a masked array, whose mask nla would ignore; pass "
+            f"{name}.filled(value) or {name}.data explicitly"
+        )
+    if isinstance(x, np.matrix):
+        return np.asarray(x)
+    return x
+
+
 def check_array(
     x,
     name,
@@ -78,9 +120,20 @@ def check_array(
     Returns
     -------
     array
-        `x` itself when it already has an allowed floating dtype (never a
-        modified copy), else `x` converted: booleans and integers become
-        float64. The caller must not write into the result.
+        `x` itself when it already has an allowed dtype (never a modified
+        copy), else `x` converted by the dtype policy of the conventions
+        page: booleans and integers become float64, float16 becomes float32,
+        non-native byte order becomes native, ``np.matrix`` becomes an
+        ndarray. The caller must not write into the result.
+
+    Raises
+    ------
+    TypeError
+        Not an array, a masked array, an object / string / extended
+        precision (longdouble) dtype, complex where not allowed, sparse
+        where not allowed.
+    ValueError
+        Wrong number of dimensions, empty, NaN or Inf.
     """
     if x is None:
         raise TypeError(f"{name} must be an array, got None")
@@ -92,6 +145,8 @@ def check_array(
             )
         if getattr(x, "format", None) in ("dok", "lil"):
             x = x.tocsr() if x.ndim == 2 else x.tocoo()
+        if np.dtype(x.dtype).kind in "fc":
+            x = _numpy_dtype_policy(x, name, allow_complex)
         kind = np.dtype(x.dtype).kind
         if kind not in "biufc" or (kind == "c" and not allow_complex):
             raise TypeError(f"{name} must have a real floating dtype, got {x.dtype}")
@@ -102,6 +157,7 @@ def check_array(
         if check_finite and x.nnz and not bool(np.all(np.isfinite(x.data))):
             raise ValueError(f"{name} must not contain NaN or Inf")
         return x
+    x = _plain_ndarray(x, name)
     if isinstance(x, (list, tuple, numbers.Number)) or (
         not hasattr(x, "__array_namespace__") and not hasattr(x, "dtype")
     ):
@@ -116,8 +172,13 @@ def check_array(
             raise TypeError(
                 f"{name} must be an array, got {type(x).__name__}"
             ) from None
-    if is_numpy_namespace(xp) and isinstance(x, np.ndarray) and x.dtype == object:
-        raise TypeError(f"{name} must have a numeric dtype, got object")
+    if is_numpy_namespace(xp) and isinstance(x, np.ndarray):
+        if x.dtype == object:
+            raise TypeError(f"{name} must have a numeric dtype, got object")
+        if x.dtype.kind in "fc":
+            x = _numpy_dtype_policy(x, name, allow_complex)
+    elif getattr(xp, "float16", None) is not None and x.dtype == xp.float16:
+        x = xp.astype(x, xp.float32)
     kind = _dtype_kind(xp, x.dtype)
     if kind == "?" or (kind == "c" and not allow_complex):
         allowed = "real or complex floating" if allow_complex else "real floating"

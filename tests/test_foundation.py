@@ -375,3 +375,36 @@ def test_check_rng():
 
 def test_version():
     assert isinstance(nla.__version__, str)
+
+
+# ---------------------------------------------------------------- dtype policy
+def test_dtype_policy_float16_promoted_and_byte_order_native():
+    x16 = np.arange(4, dtype=np.float16)
+    out = check_array(x16, "x")
+    assert out.dtype == np.float32 and x16.dtype == np.float16
+    big = np.arange(4, dtype=">f8")
+    out = check_array(big, "x")
+    assert out.dtype.isnative and out.dtype == np.float64
+    np.testing.assert_array_equal(out, np.arange(4.0))
+
+
+@pytest.mark.skipif(np.dtype(np.longdouble).itemsize <= 8, reason="longdouble is float64 here")
+def test_dtype_policy_rejects_extended_precision():
+    with pytest.raises(TypeError, match="x has extended precision dtype"):
+        check_array(np.ones(3, dtype=np.longdouble), "x")
+    with pytest.raises(TypeError, match="A has extended precision"):
+        check_array(sp.csr_array(np.eye(2, dtype=np.longdouble)), "A", allow_sparse=True)
+    with pytest.raises(TypeError, match="z has extended precision"):
+        check_array(np.ones(3, dtype=np.clongdouble), "z", allow_complex=True)
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_matrix_becomes_ndarray_and_masked_is_rejected():
+    m = np.matrix(np.eye(3))
+    out = check_array(m, "A")
+    assert type(out) is np.ndarray
+    masked = np.ma.array([1.0, np.nan], mask=[False, True])
+    with pytest.raises(TypeError, match="b is a masked array"):
+        check_array(masked, "b")
+    # results of public functions are ndarrays, not matrices
+    assert type(nla.fwht(np.matrix(np.ones((2, 4))))) is np.ndarray
