@@ -6,7 +6,8 @@
 * :mod:`._linalg`: delegation to ``scipy.linalg`` / ``cupyx.scipy.linalg``
   with generic fallbacks (triangular solves, thin QR, singular values,
   numerical rank, products with sparse matrices and LinearOperators);
-* :mod:`._warnings`: warnings shared by the families.
+* :mod:`._warnings`: warnings shared by the families;
+* :mod:`._threads`: a BLAS thread limit concurrent callers can share.
 
 Input checks live in :mod:`nla._validate`, randomness in :mod:`nla._random`,
 the engine configuration in :mod:`nla._config`, and the sketch factory is
@@ -41,6 +42,7 @@ from ._namespace import (
     to_host,
     work_dtype,
 )
+from ._threads import single_blas_thread
 from ._warnings import ConvergenceWarning
 
 __all__ = [
@@ -69,4 +71,5 @@ __all__ = [
     "to_host",
     "work_dtype",
     "ConvergenceWarning",
+    "single_blas_thread",
 ]
