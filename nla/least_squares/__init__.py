@@ -1,4 +1,4 @@
-"""Sketched least squares (see docs/families/lstsq.rst).
+"""Sketched least squares (see docs/families/least_squares.rst).
 
 .. autosummary::
 

@@ -723,14 +723,12 @@ def _sketched_bound(S, A, b, x_S, kappa_S, u):
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sketch_and_solve_stay_on_device(dtype, method, kind, deficient, nrhs):
-    from nla.lstsq._lstsq import _make_sketch
-
     A, b = _device_problem(dtype, deficient, nrhs, 10.0, 1e-1)
     x, x_np, info = _solve_both(A, b, method=method, sketch=kind, rng=1)
     assert info.method == method and info.sketch == kind
     # the sketch lstsq drew from rng=1, in its dtype, exactly
     n = A.shape[0]
-    S = _make_sketch(kind, n, info.sketch_rows, np.random.default_rng(1), dtype)
+    S = nla.sketch.make_sketch(kind, n, info.sketch_rows, rng=np.random.default_rng(1), dtype=dtype)
     S = S.to_dense().astype(np.float64)
     A64, b64 = A.astype(np.float64), b.astype(np.float64)
     SA = S @ A64
