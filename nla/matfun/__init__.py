@@ -1,6 +1,6 @@
 """matfun family (see docs/families/matfun.rst): differentiable matrix square roots."""
 
-from ._sqrtm import (
+from ._api import (
     inv_sqrtm,
     inv_sqrtm_vjp,
     inv_sqrtm_with_vjp,

@@ -2,10 +2,12 @@
 
 ``nla.matfun.torch.sqrtm`` and ``nla.matfun.torch.inv_sqrtm`` are
 ``torch.autograd.Function`` wrappers around :func:`nla.sqrtm_with_vjp` and
-:func:`nla.inv_sqrtm_with_vjp`: the forward pass hands the tensor to nla as a
-NumPy array (no copy for a CPU tensor), keeps the returned ``vjp`` closure,
-and the backward pass calls it with the incoming gradient, so a training step
-pays for one factorization, not two.
+:func:`nla.inv_sqrtm_with_vjp`: the forward pass keeps the returned ``vjp``
+closure, and the backward pass calls it with the incoming gradient, so a
+training step pays for one factorization, not two. A CPU tensor reaches nla
+as a NumPy array (a view, no copy: NumPy's LAPACK path); a tensor on another
+device is handed to nla as it is and runs through the generic array-API
+code on that device.
 
 This module imports PyTorch; ``import nla`` and ``import nla.matfun`` do not.
 Without PyTorch, importing it raises ImportError.
@@ -22,26 +24,36 @@ except ImportError as exc:
 
 import numpy as np
 
-from ._sqrtm import inv_sqrtm_with_vjp, sqrtm_with_vjp
+from ._api import inv_sqrtm_with_vjp, sqrtm_with_vjp
 
 __all__ = ["sqrtm", "inv_sqrtm"]
 
 _DTYPES = (torch.float32, torch.float64)
 
 
-def _to_numpy(T, name):
-    """The tensor's values as a NumPy array: a view for CPU tensors."""
+def _on_host(T):
+    """True when `T` is handed to nla as a NumPy view (CPU tensors)."""
+    return T.device.type == "cpu"
+
+
+def _to_nla(T, name):
+    """The tensor's values for nla: a NumPy view on the CPU, else the tensor."""
     if not isinstance(T, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(T).__name__}")
     if T.dtype not in _DTYPES:
         raise TypeError(
             f"{name} must have dtype torch.float32 or torch.float64, got {T.dtype}"
         )
-    return T.detach().cpu().resolve_neg().numpy()
+    T = T.detach().resolve_neg()
+    return T.numpy() if _on_host(T) else T
 
 
 def _to_torch(x, source, like):
     """`x` as a tensor on the device of `like`, never sharing memory with `source`."""
+    if isinstance(x, torch.Tensor):
+        if x.untyped_storage().data_ptr() == source.untyped_storage().data_ptr():
+            x = x.clone()
+        return x.to(device=like.device)
     x = np.asarray(x)
     if (not x.flags.writeable or any(s < 0 for s in x.strides)
             or np.may_share_memory(x, source)):
@@ -50,7 +62,7 @@ def _to_torch(x, source, like):
 
 
 def _forward(ctx, A, with_vjp, kwargs):
-    a = _to_numpy(A, "A")
+    a = _to_nla(A, "A")
     X, vjp = with_vjp(a, **kwargs)
     ctx.vjp = vjp if ctx.needs_input_grad[0] else None
     ctx.save_for_backward(A)
@@ -59,7 +71,7 @@ def _forward(ctx, A, with_vjp, kwargs):
 
 def _backward(ctx, G, name):
     with torch.no_grad():
-        g = _to_numpy(G, "G")
+        g = _to_nla(G, "G")
         dA = _to_torch(ctx.vjp(g), g, G)
     if torch.is_grad_enabled():
         # create_graph=True: the gradient depends on A through the closure,
@@ -120,10 +132,10 @@ def sqrtm(A, *, method="eigh", **kwargs):
     method : {"eigh", "mpa", "mtp", "newton-schulz"}, default "eigh"
         As in :func:`nla.sqrtm`.
     **kwargs
-        The other options of :func:`nla.sqrtm_with_vjp`: ``backward``
-        (``"eigh"`` or ``"lyapunov"``), ``degree``, ``tol``, ``max_iter``,
-        ``backward_tol``, ``backward_max_iter``, ``check_finite``,
-        ``sym_rtol``.
+        The other options of :func:`nla.sqrtm_with_vjp`: ``vjp_method``
+        (``"eigh"`` or ``"lyapunov"``), ``degree``, ``tol``, ``maxiter``,
+        ``vjp_tol``, ``vjp_maxiter``, ``check_finite``, ``sym_rtol``,
+        ``engine``.
 
     Returns
     -------
@@ -145,9 +157,9 @@ def sqrtm(A, *, method="eigh", **kwargs):
 
     Notes
     -----
-    The work runs in NumPy on the host: a CPU tensor is passed without a
-    copy, a tensor on another device is copied to the host and the result
-    copied back. The backward pass calls the ``vjp`` closure of
+    A CPU tensor is passed to nla as a NumPy view, without a copy; a tensor
+    on another device stays there and runs through nla's generic array-API
+    code (through array-api-compat). The backward pass calls the ``vjp`` closure of
     :func:`nla.sqrtm_with_vjp`, which solves ``X dA + dA X = G`` with the
     forward's eigendecomposition or ``X``. That gradient is not itself
     differentiable: a backward pass through a gradient made with

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import nla
-from nla.matfun import _sqrtm
+from nla.matfun import _backward, _common, _forward
 from nla.matfun._series import pade, pade_diagonal_factors, taylor
 from tests.helpers import assert_namespace, random_orthogonal, seeds, to_host
 
@@ -459,6 +459,52 @@ def test_psd_with_zero_eigenvalues():
         nla.inv_sqrtm(A)
 
 
+@pytest.mark.parametrize("sign", [-1.0, 1.0])
+def test_zero_eigenvalue_rule_does_not_depend_on_rounding(sign):
+    # An exactly zero eigenvalue comes out of a backward-stable eigh anywhere
+    # in [-n eps lambda_max, n eps lambda_max], depending on the LAPACK
+    # build. Both signs are forced here, by moving the zero eigenvalues to
+    # +-3 eps lambda_max (above the rounding of forming A, about eps
+    # lambda_max, and below the n eps lambda_max = 6 eps lambda_max floor):
+    # the zero block of V^T dA V is 0 either way and inv_sqrtm reports A
+    # singular. A positive rounded zero used to give mu ~ sqrt(eps) and
+    # entries of 1e7 in that block, and no error from inv_sqrtm.
+    rng = np.random.default_rng(4)
+    q = random_orthogonal(rng, 6)
+    lam = np.array([0, 0, 1, 2, 3, 4.0])
+    lam[:2] = sign * 3 * EPS[np.float64] * 4
+    A = (q * lam) @ q.T
+    A = (A + A.T) / 2
+    G = rng.standard_normal((6, 6))
+    for X0 in (None, nla.sqrtm(A)):
+        dA = nla.sqrtm_vjp(A, G, X=X0)
+        Hn = q.T @ dA @ q
+        # The zero block gets nothing beyond rounding of the other blocks,
+        # whose entries are at most ||G|| / (2 mu_min) with mu_min = 1.
+        assert np.max(np.abs(Hn[:2, :2])) <= 100 * 6 * EPS[np.float64] * fro(G)
+    X, vjp = nla.sqrtm_with_vjp(A)
+    np.testing.assert_array_equal(vjp(G), nla.sqrtm_vjp(A, G))
+    with pytest.raises(ValueError, match="singular"):
+        nla.inv_sqrtm(A)
+    with pytest.raises(ValueError, match="singular"):
+        nla.inv_sqrtm_vjp(A, G)
+
+
+def test_inverse_near_the_zero_floor():
+    # The floor is not a condition-number cap: an SPD matrix whose smallest
+    # eigenvalue is 1e3 eps lambda_max (250 times the n eps lambda_max floor,
+    # kappa 4.5e12) is inverted and whitened to the accuracy its
+    # conditioning allows (the bound of test_inverse_whitens).
+    q = random_orthogonal(np.random.default_rng(5), 4)
+    lam = np.array([1e3 * 4 * EPS[np.float64], 0.5, 0.8, 1.0])
+    A = (q * lam) @ q.T
+    A = (A + A.T) / 2
+    Y = nla.inv_sqrtm(A)
+    assert np.all(np.isfinite(Y))
+    kappa = 1 / lam[0]
+    assert fro(Y @ A @ Y - np.eye(4)) <= 10 * 4 * EPS[np.float64] * kappa * 2
+
+
 # ---------------------------------------------------------------------------
 # gradients
 
@@ -532,8 +578,8 @@ def test_with_vjp(method, inverse, monkeypatch):
     A, _ = spd(6, 7, 2.0, batch=(3,))
     G = np.random.default_rng(1).standard_normal(A.shape)
     calls = []
-    orig = _sqrtm._eigh_factor
-    monkeypatch.setattr(_sqrtm, "_eigh_factor", lambda *a: calls.append(1) or orig(*a))
+    orig = _forward.batched_eigh  # every eigendecomposition goes through it
+    monkeypatch.setattr(_forward, "batched_eigh", lambda *a: calls.append(1) or orig(*a))
     make = nla.inv_sqrtm_with_vjp if inverse else nla.sqrtm_with_vjp
     out, vjp = make(A, method=method)
     np.testing.assert_array_equal(out, (nla.inv_sqrtm if inverse else nla.sqrtm)(A, method=method))
@@ -552,13 +598,13 @@ def test_with_vjp(method, inverse, monkeypatch):
 
 
 @pytest.mark.parametrize("method", ["eigh", "newton-schulz"])
-@pytest.mark.parametrize("backward", ["eigh", "lyapunov"])
-def test_inverse_and_gradient_float32(method, backward):
+@pytest.mark.parametrize("vjp_method", ["eigh", "lyapunov"])
+def test_inverse_and_gradient_float32(method, vjp_method):
     A, _ = spd(3, 8, 2.0, batch=(2,), dtype=np.float32)
     G = np.random.default_rng(4).standard_normal(A.shape).astype(np.float32)
     A64, G64 = A.astype(np.float64), G.astype(np.float64)
     eps, n, kappa = EPS[np.float32], 8, 100.0
-    Y, vjp = nla.inv_sqrtm_with_vjp(A, method=method, backward=backward)
+    Y, vjp = nla.inv_sqrtm_with_vjp(A, method=method, vjp_method=vjp_method)
     dA = vjp(G)
     assert Y.dtype == np.float32 and dA.dtype == np.float32
     # Against float64 references for the same (float32) input: a backward
@@ -584,7 +630,7 @@ def test_lanczos_ritz_value_brackets_spectrum(n, log_kappa, seed, shape):
     A, _ = spd(seed, n, log_kappa, batch=(2,), shape=shape)
     A = np.concatenate([A, np.eye(n)[None], np.diag(np.linspace(1, 2, n))[None]])
     B = A / np.linalg.norm(A, axis=(-2, -1), keepdims=True)
-    theta = _sqrtm._lanczos_min(np, B, _sqrtm.LANCZOS_STEPS)[..., 0, 0]
+    theta = _backward.lanczos_min(np, B, _backward.LANCZOS_STEPS)[..., 0, 0]
     lam = np.linalg.eigvalsh(B)
     slack = 10 * n * EPS[np.float64]
     assert np.all(theta >= lam[:, 0] - slack)
@@ -636,11 +682,11 @@ def test_non_default_device(method, inverse):
     A, _ = spd(2, 5, 1.0, batch=(2,))
     G = np.random.default_rng(5).standard_normal(A.shape)
     make = nla.inv_sqrtm_with_vjp if inverse else nla.sqrtm_with_vjp
-    for backward in ("eigh", "lyapunov"):
-        out, vjp = make(xps.asarray(A, device=dev), method=method, backward=backward)
+    for vjp_method in ("eigh", "lyapunov"):
+        out, vjp = make(xps.asarray(A, device=dev), method=method, vjp_method=vjp_method)
         d = vjp(xps.asarray(G, device=dev))
         assert out.device == dev and d.device == dev
-        ref_out, ref_vjp = make(A, method=method, backward=backward)
+        ref_out, ref_vjp = make(A, method=method, vjp_method=vjp_method)
         # The same operations as on NumPy: equal to rounding.
         cpu = xps.Device("CPU_DEVICE")
         np.testing.assert_allclose(to_host(out.to_device(cpu)), ref_out, rtol=0,
@@ -714,14 +760,69 @@ def test_bad_input():
         nla.sqrtm_vjp(A, np.ones((3, 3)))
     with pytest.raises(ValueError, match="method"):
         nla.sqrtm_vjp(A, A, method="mpa")
-    with pytest.raises(ValueError, match="backward"):
-        nla.sqrtm_with_vjp(A, backward="svd")
+    with pytest.raises(ValueError, match="vjp_method"):
+        nla.sqrtm_with_vjp(A, vjp_method="svd")
     with pytest.raises(TypeError):
         nla.sqrtm(np.array([["a"]]))
-    with pytest.raises(ValueError, match="max_iter"):
-        nla.sqrtm(A, method="newton-schulz", max_iter=0)
+    with pytest.raises(ValueError, match="maxiter"):
+        nla.sqrtm(A, method="newton-schulz", maxiter=0)
+    with pytest.raises(ValueError, match="vjp_maxiter"):
+        nla.sqrtm_with_vjp(A, method="mpa", vjp_maxiter=0)
+    with pytest.raises(ValueError, match="vjp_tol"):
+        nla.sqrtm_with_vjp(A, method="mpa", vjp_tol=-1.0)
+    with pytest.raises(ValueError, match="maxiter"):
+        nla.sqrtm_vjp(A, A, method="lyapunov", maxiter=0)
     with pytest.raises(ValueError, match="X must have the shape"):
         nla.sqrtm_vjp(A, A, X=np.eye(3))
+
+
+PUBLIC = ("sqrtm", "inv_sqrtm", "sqrtm_with_vjp", "inv_sqrtm_with_vjp", "sqrtm_vjp",
+          "inv_sqrtm_vjp")
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_engine_is_validated_everywhere(name):
+    A, _ = spd(0, 4, 1.0)
+    f = getattr(nla, name)
+    args = (A, A) if name.endswith("_vjp") and "with" not in name else (A,)
+    for engine in (None, "auto", "numpy"):
+        f(*args, engine=engine)
+    with pytest.raises(ValueError, match="engine"):
+        f(*args, engine="fortran")
+
+
+@pytest.mark.parametrize("log_kappa", [2.0, 6.0])
+def test_newton_schulz_tests_convergence_every_few_iterations(log_kappa, monkeypatch):
+    # Each convergence test is a host sync (on a GPU): the residual is
+    # measured only when the scalar recurrence of the residuals says it can
+    # have converged, not after every update.
+    tests, updates = [], []
+    norm, updated = _forward._residual_norm, _common.Schedule.updated
+    monkeypatch.setattr(_forward, "_residual_norm", lambda *a: tests.append(1) or norm(*a))
+    monkeypatch.setattr(_common.Schedule, "updated",
+                        lambda self: updates.append(1) or updated(self))
+    A, _ = spd(3, 48, log_kappa, batch=(4,))
+    X = nla.sqrtm(A, method="newton-schulz")
+    res = fro(X @ X - A)
+    assert np.all(res <= 10 * 48 * EPS[np.float64] * 10 ** (log_kappa / 2) * fro(A))
+    assert len(updates) >= 8
+    assert len(tests) <= len(updates) // 2
+    # tol=0: a fixed count of updates and one test, for divergence, at the end.
+    tests.clear(), updates.clear()
+    nla.sqrtm(A, method="newton-schulz", tol=0, maxiter=12)
+    assert len(updates) == 12 and len(tests) == 1
+
+
+def test_newton_schulz_detects_divergence():
+    # Indefinite with a positive diagonal: passes the diagonal test, and the
+    # negative eigenvalue's residual grows until the test catches it.
+    q = random_orthogonal(np.random.default_rng(1), 5)
+    A = (q * np.array([-0.5, 1.0, 2.0, 3.0, 4.0])) @ q.T
+    A = (A + A.T) / 2
+    assert np.all(np.diag(A) > 0)
+    for tol in (None, 0):
+        with pytest.raises(ValueError, match="diverged"):
+            nla.sqrtm(A, method="newton-schulz", tol=tol)
 
 
 def test_iterations_report_non_convergence():
@@ -733,12 +834,12 @@ def test_iterations_report_non_convergence():
         nla.sqrtm_vjp(A, np.eye(3), X=nla.sqrtm(A), method="lyapunov")
     # A fixed count (tol=0) is allowed and returns the iterate.
     B, _ = spd(0, 6, 4.0)
-    X = nla.sqrtm(B, method="newton-schulz", tol=0, max_iter=3)
+    X = nla.sqrtm(B, method="newton-schulz", tol=0, maxiter=3)
     assert np.all(np.isfinite(X))
-    X, vjp = nla.sqrtm_with_vjp(B, method="mpa", backward_tol=0, backward_max_iter=8)
+    X, vjp = nla.sqrtm_with_vjp(B, method="mpa", vjp_tol=0, vjp_maxiter=8)
     assert np.all(np.isfinite(vjp(np.eye(6))))
     with pytest.raises(ValueError, match="did not converge"):
-        nla.sqrtm_with_vjp(B, method="mpa", backward_max_iter=8)[1](np.eye(6))
+        nla.sqrtm_with_vjp(B, method="mpa", vjp_maxiter=8)[1](np.eye(6))
 
 
 @pytest.mark.parametrize("method", METHODS)

@@ -45,8 +45,10 @@ def test_options_are_passed_on():
     assert not np.array_equal(X.numpy(), nla.sqrtm(A, method="mpa"))
     with pytest.raises(TypeError, match="unexpected keyword argument 'degre'"):
         nt.sqrtm(torch.from_numpy(A), degre=3)
-    with pytest.raises(ValueError, match="backward"):
-        nt.sqrtm(torch.from_numpy(A), backward="qr")
+    with pytest.raises(ValueError, match="vjp_method"):
+        nt.sqrtm(torch.from_numpy(A), vjp_method="qr")
+    with pytest.raises(ValueError, match="engine"):
+        nt.sqrtm(torch.from_numpy(A), engine="fortran")
 
 
 # Finite differences against the adapter's backward, kappa = 10 (eigenvalues
@@ -59,37 +61,37 @@ def test_options_are_passed_on():
 # are accurate to rounding (Daleckii-Krein) or to the sign iteration's
 # tolerance ~ 1e-14. atol = rtol = 1e-7 leaves a factor of 5 over the sum.
 @pytest.mark.parametrize(
-    ("method", "backward"),
+    ("method", "vjp_method"),
     [("eigh", "eigh"), ("eigh", "lyapunov"), ("newton-schulz", "lyapunov")],
 )
 @pytest.mark.parametrize(("fn", "_ref", "_wv", "_vjp"), PAIRS, ids=IDS)
 @pytest.mark.parametrize("seed", [0, 1])
-def test_gradcheck(fn, _ref, _wv, _vjp, method, backward, seed):
+def test_gradcheck(fn, _ref, _wv, _vjp, method, vjp_method, seed):
     B = torch.from_numpy(spd(seed, (2,), n=4)).requires_grad_()
 
     def f(B):
         # gradcheck perturbs one entry at a time; the function is defined
         # on symmetric matrices.
-        return fn((B + B.mT) / 2, method=method, backward=backward)
+        return fn((B + B.mT) / 2, method=method, vjp_method=vjp_method)
 
     assert torch.autograd.gradcheck(f, (B,), eps=1e-6, atol=1e-7, rtol=1e-7)
 
 
 @pytest.mark.parametrize(
-    ("method", "backward"), [("eigh", "eigh"), ("newton-schulz", "lyapunov")]
+    ("method", "vjp_method"), [("eigh", "eigh"), ("newton-schulz", "lyapunov")]
 )
 @pytest.mark.parametrize(("fn", "_ref", "with_vjp", "vjp"), PAIRS, ids=IDS)
-def test_gradient_equals_nla_vjp(fn, _ref, with_vjp, vjp, method, backward):
+def test_gradient_equals_nla_vjp(fn, _ref, with_vjp, vjp, method, vjp_method):
     # Batch of shape (2, 3, 5, 5), a non-symmetric cotangent G.
     A_np = spd(2, (2, 3))
     G_np = np.random.default_rng(3).standard_normal(A_np.shape)
     A = torch.from_numpy(A_np.copy()).requires_grad_()
-    X = fn(A, method=method, backward=backward)
+    X = fn(A, method=method, vjp_method=vjp_method)
     assert X.shape == (2, 3, 5, 5) and X.requires_grad
     X.backward(torch.from_numpy(G_np))
     assert A.grad.shape == A.shape and A.grad.dtype == torch.float64
     # The same closure on the same NumPy values: exactly equal.
-    X_np, closure = with_vjp(A_np, method=method, backward=backward)
+    X_np, closure = with_vjp(A_np, method=method, vjp_method=vjp_method)
     np.testing.assert_array_equal(A.grad.numpy(), closure(G_np))
     # The standalone VJP from A alone (a new eigendecomposition, or the
     # sign iteration from the same X) agrees to rounding: Daleckii-Krein is
@@ -97,9 +99,33 @@ def test_gradient_equals_nla_vjp(fn, _ref, with_vjp, vjp, method, backward):
     # iteration stops at 10 sqrt(n) eps relative; 1e-12 relative is a wide
     # margin over both (kappa = 10).
     given = {"Y": X_np} if fn is nt.inv_sqrtm else {"X": X_np}
-    ref = vjp(A_np, G_np, method=backward, **given)
+    ref = vjp(A_np, G_np, method=vjp_method, **given)
     scale = np.abs(ref).max()
     np.testing.assert_allclose(A.grad.numpy(), ref, rtol=0, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(("fn", "ref", "with_vjp", "_vjp"), PAIRS, ids=IDS)
+def test_device_route_runs_generic_code_on_tensors(fn, ref, with_vjp, _vjp, method,
+                                                   monkeypatch):
+    # Tensors off the CPU are handed to nla as tensors (the generic array-API
+    # code on their device). Forced here for CPU tensors: the result and
+    # the gradient are tensors computed by torch, equal to the NumPy route
+    # up to the rounding of different BLAS calls (100 n eps relative).
+    A_np = spd(9, (2,))
+    G_np = np.random.default_rng(10).standard_normal(A_np.shape)
+    calls = []
+    monkeypatch.setattr(nt, "_on_host", lambda T: calls.append(1) and False)
+    A = torch.from_numpy(A_np.copy()).requires_grad_()
+    X = fn(A, method=method)
+    X.backward(torch.from_numpy(G_np))
+    assert len(calls) == 2  # the forward's A and the backward's G
+    X_np, closure = with_vjp(A_np, method=method)
+    tol = 100 * 5 * np.finfo(np.float64).eps
+    np.testing.assert_allclose(X.detach().numpy(), X_np, rtol=0,
+                               atol=tol * np.abs(X_np).max())
+    d_np = closure(G_np)
+    np.testing.assert_allclose(A.grad.numpy(), d_np, rtol=0, atol=tol * np.abs(d_np).max())
 
 
 def test_chain_through_a_parameterization():
