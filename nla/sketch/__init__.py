@@ -11,19 +11,12 @@
    make_sketch
 """
 
+from ._base import SketchOperator
 from ._factory import SKETCH_KINDS, make_sketch
+from ._gaussian import GaussianSketch, gaussian
+from ._hadamard import FJLTSketch, SRHTSketch, fjlt, srht
 from ._jl import jl_dim
-from ._operators import (
-    FJLTSketch,
-    GaussianSketch,
-    SketchOperator,
-    SparseSignSketch,
-    SRHTSketch,
-    fjlt,
-    gaussian,
-    sparse_sign,
-    srht,
-)
+from ._sparse_sign import SparseSignSketch, sparse_sign
 from ._transforms import fwht
 
 __all__ = [

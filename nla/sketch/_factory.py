@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from .._validate import check_option
-from ._operators import fjlt, gaussian, sparse_sign, srht
+from ._gaussian import gaussian
+from ._hadamard import fjlt, srht
+from ._sparse_sign import sparse_sign
 
 __all__ = ["make_sketch", "SKETCH_KINDS"]
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.sparse.linalg import aslinearoperator
 
 import nla
-from nla.sketch import _operators
+from nla.sketch import _base
 from tests.helpers import assert_namespace, seeds, to_host
 
 KINDS = {
@@ -117,7 +117,7 @@ def test_fjlt_density():
 def test_fjlt_variance_excess(m):
     """k Var(||S x||^2 / ||x||^2) = 2 + 9/m for m nonzeros per row of P.
 
-    Derivation in _operators._FJLT_MIN_NNZ_PER_ROW (3 = the fourth moment of
+    Derivation in _hadamard._FJLT_MIN_NNZ_PER_ROW (3 = the fourth moment of
     H D x for Gaussian x). Over N = 400 independent sketches the sample
     variance of a sum of k terms is within about 2 sqrt(2/N) ~ 14% of its
     mean at 2 sigma; allow 25% (the predictions for m = 4 and 22 differ by
@@ -192,7 +192,7 @@ def test_jl_distortion_high_quantile(kind, kw, d):
 @kinds
 @pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "lil"])
 def test_sparse_equals_dense(kind, fmt, engine, monkeypatch):
-    monkeypatch.setattr(_operators, "_BLOCK_BYTES", 8 * 64 * 3)  # force several blocks
+    monkeypatch.setattr(_base, "_BLOCK_BYTES", 8 * 64 * 3)  # force several blocks
     S = make(kind, 100, 16, rng=4)
     X = sp.random(100, 7, density=0.2, random_state=5, format=fmt)
     Xd = X.toarray()
@@ -232,14 +232,14 @@ def test_one_dimensional_sparse(kind, fmt):
 def test_sparse_is_not_densified_whole(monkeypatch):
     """Hadamard sketches densify at most one block of a sparse input at a time."""
     seen = []
-    orig = _operators._dense
+    orig = _base._dense
 
     def spy(block):
         seen.append(block.shape)
         return orig(block)
 
-    monkeypatch.setattr(_operators, "_dense", spy)
-    monkeypatch.setattr(_operators, "_BLOCK_BYTES", 8 * 128 * 10)
+    monkeypatch.setattr(_base, "_dense", spy)
+    monkeypatch.setattr(_base, "_BLOCK_BYTES", 8 * 128 * 10)
     S = nla.sketch.srht(100, 10, rng=0)
     X = sp.random(500, 100, density=0.01, random_state=0, format="csr")
     Y = X @ S.T
