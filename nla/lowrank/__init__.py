@@ -13,7 +13,7 @@
 from ._cur import CUR, cur
 from ._nystrom import LowRank, NystromPSD, nystrom, nystrom_psd
 from ._pinv import pinv_cr
-from ._rsvd import range_finder, rsvd
+from ._rsvd import SVDResult, range_finder, rsvd
 
 __all__ = [
     "rsvd",
@@ -22,6 +22,7 @@ __all__ = [
     "nystrom_psd",
     "cur",
     "pinv_cr",
+    "SVDResult",
     "CUR",
     "LowRank",
     "NystromPSD",

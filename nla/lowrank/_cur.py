@@ -8,11 +8,11 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .. import sketch as _sketch
-from .._backend import device_of, is_sparse, matmul
+from .._backend import device_of, is_sparse, matmul, namespace_dtype, to_host, work_dtype
 from .._random import check_rng
-from .._validate import check_array, check_int, check_option
-from ._common import check_matrix, check_target_rank, host, work_dtype
+from .._validate import check_array, check_engine, check_int, check_option
+from ..sketch import make_sketch
+from ._common import check_lowrank_matrix, check_target_rank
 from ._deim import deim_kernel
 from ._rsvd import rsvd
 
@@ -93,12 +93,6 @@ def _cpqr_pivots(M, c):
     return np.ascontiguousarray(piv[:c], dtype=np.int64)
 
 
-def _dense_host(X):
-    if is_sparse(X):
-        return X.toarray()
-    return host(X)
-
-
 def _pinv(X, xp, rtol):
     return xp.linalg.pinv(X, rtol=rtol)
 
@@ -148,7 +142,8 @@ def cur(
         Both pseudoinverses cut singular values below ``eps * max(m, n)``
         relative to the largest.
     oversample : int, default 0
-        Extra columns and rows beyond `k`.
+        Extra columns and rows (an integer ``>= 0``, added to `k`): ``c =
+        min(k + oversample, min(m, n))`` of each are selected.
     weights : (n,) array_like, optional
         Non-negative column weights that bias the selection: it runs on ``A
         diag(weights)`` (for ``"uniform"`` the column probabilities are
@@ -162,7 +157,7 @@ def cur(
         Randomness (SPEC 7).
     check_finite : bool, default True
         Reject NaN and Inf.
-    engine : {None, "numpy", "numba"}, optional
+    engine : {None, "auto", "numpy", "numba"}, optional
         Engine of the DEIM kernel and of the sketch of ``"qr"`` (default: the
         configured engine).
 
@@ -181,9 +176,15 @@ def cur(
     singular vectors (Sorensen and Embree). DEIM and Q-DEIM keep ``eta``
     small; for Q-DEIM on an orthonormal basis of ``c`` columns, ``eta <=
     sqrt(d - c + 1) sqrt(4^c + 6c - 1) / 3`` in dimension ``d`` (Drmac and
-    Gugercin), and in practice it is far smaller. Index selection runs on the host on thin matrices
-    (``c`` columns or rows); the products with `A` stay in its array library
+    Gugercin), and in practice it is far smaller.
+
+    Index selection runs on the host, on NumPy copies of thin matrices
+    (``c`` columns or rows of singular vectors or of a sketch): the DEIM
+    kernel (NumPy and Numba variants only), SciPy's pivoted QR and the
+    sampler are NumPy code. The products with `A` stay in its array library
     and on its device, so `C`, `U` and `R` live where `A` lives.
+    ``cupyx.scipy.sparse`` input is refused (TypeError); pass a dense CuPy
+    array or a ``scipy.sparse`` matrix.
 
     See Also
     --------
@@ -215,58 +216,71 @@ def cur(
     >>> bool(np.allclose(f.to_dense(), A))
     True
     """
-    A, xp = check_matrix(A, check_finite=check_finite)
+    A, xp = check_lowrank_matrix(A, "cur", check_finite=check_finite)
     k = check_target_rank(k, A)
     method = check_option(method, "method", _METHODS)
     core = check_option(core, "core", _CORES)
     oversample = check_int(oversample, "oversample", low=0)
+    check_engine(engine)
     m, n = A.shape
-    if weights is not None:
-        weights = host(check_array(weights, "weights", ndim=1))
-        weights = np.asarray(weights, dtype=np.float64)
-        if weights.shape[0] != n:
-            raise ValueError(
-                f"weights must have length A.shape[1] = {n}, got {weights.shape[0]}"
-            )
-        if np.any(weights < 0) or not np.any(weights > 0):
-            raise ValueError("weights must be non-negative and not all zero")
+    weights = _check_weights(weights, n)
     rng = check_rng(rng)
-    dt = work_dtype(A, xp)
+    dt = work_dtype(A)
     c = min(k + oversample, min(m, n))
-    Aw = _scaled_columns(A, weights, xp)
-
-    if method in ("deim", "qdeim"):
-        U, _, Vt = rsvd(Aw, c, n_iter=n_iter, rng=rng, check_finite=False)
-        if method == "deim":
-            col_idx = deim_kernel(np, host(Vt).T, engine=engine)
-            row_idx = deim_kernel(np, host(U), engine=engine)
-        else:
-            col_idx = _cpqr_pivots(host(Vt), c)
-            row_idx = _cpqr_pivots(host(U).T, c)
-    elif method == "qr":
-        kind = "sparse_sign" if is_sparse(A) else "srht"
-        ell = min(m, 2 * c)
-        if kind == "srht":
-            S = _sketch.srht(m, ell, rng=rng, dtype=dt)
-        else:
-            S = _sketch.sparse_sign(m, ell, nnz_per_column=min(8, ell), rng=rng, dtype=dt)
-        Y = S.apply(Aw, engine=engine)  # (ell, n)
-        col_idx = _cpqr_pivots(host(Y), c)
-        Cw = _dense_host(_take(A, col_idx, 1, xp))
-        row_idx = _cpqr_pivots(Cw.T, c)
-    elif method == "leverage":
-        U, _, Vt = rsvd(Aw, k, n_iter=n_iter, rng=rng, check_finite=False)
-        pc = np.sum(host(Vt).astype(np.float64) ** 2, axis=0)
-        pr = np.sum(host(U).astype(np.float64) ** 2, axis=1)
-        col_idx = _sample(rng, pc / pc.sum(), c)
-        row_idx = _sample(rng, pr / pr.sum(), c)
-    else:
-        pc = np.full(n, 1.0 / n) if weights is None else weights / weights.sum()
-        col_idx = _sample(rng, pc, c)
-        row_idx = _sample(rng, np.full(m, 1.0 / m), c)
-
+    col_idx, row_idx = _select(A, k, c, method, weights, n_iter, rng, dt, xp, engine)
     C = _take(A, col_idx, 1, xp)
     R = _take(A, row_idx, 0, xp)
+    Ucore = _core(A, C, R, col_idx, core, dt, xp)
+    return CUR(C, Ucore, R, col_idx, row_idx)
+
+
+def _check_weights(weights, n):
+    """Column weights as a float64 NumPy array on the host (or None)."""
+    if weights is None:
+        return None
+    weights = np.asarray(to_host(check_array(weights, "weights", ndim=1)), dtype=np.float64)
+    if weights.shape[0] != n:
+        raise ValueError(f"weights must have length A.shape[1] = {n}, got {weights.shape[0]}")
+    if np.any(weights < 0) or not np.any(weights > 0):
+        raise ValueError("weights must be non-negative and not all zero")
+    return weights
+
+
+def _select(A, k, c, method, weights, n_iter, rng, dt, xp, engine):
+    """``(col_idx, row_idx)``: `c` column and `c` row indices, int64 on the host.
+
+    The products with `A` (the randomized SVD, the sketch) run in the library
+    and on the device of `A`; the selection itself runs on host copies of
+    thin matrices (``c`` columns or rows). The DEIM kernel, SciPy's pivoted
+    QR and the sampler are NumPy-only, which is why they get host copies.
+    """
+    m, n = A.shape
+    Aw = _scaled_columns(A, weights, xp)
+    if method in ("deim", "qdeim"):
+        U, _, Vt = rsvd(Aw, c, n_iter=n_iter, rng=rng, check_finite=False, engine=engine)
+        U, V = to_host(U), to_host(Vt).T
+        if method == "deim":
+            return deim_kernel(np, V, engine=engine), deim_kernel(np, U, engine=engine)
+        return _cpqr_pivots(V.T, c), _cpqr_pivots(U.T, c)
+    if method == "qr":
+        kind = "sparse_sign" if is_sparse(A) else "srht"
+        S = make_sketch(kind, m, min(m, 2 * c), rng=rng, dtype=dt)
+        Y = S.apply(Aw, engine=engine)  # (ell, n)
+        col_idx = _cpqr_pivots(to_host(Y), c)
+        Cw = to_host(_take(A, col_idx, 1, xp))
+        return col_idx, _cpqr_pivots(Cw.T, c)
+    if method == "leverage":
+        U, _, Vt = rsvd(Aw, k, n_iter=n_iter, rng=rng, check_finite=False, engine=engine)
+        pc = np.sum(to_host(Vt).astype(np.float64) ** 2, axis=0)
+        pr = np.sum(to_host(U).astype(np.float64) ** 2, axis=1)
+        return _sample(rng, pc / pc.sum(), c), _sample(rng, pr / pr.sum(), c)
+    pc = np.full(n, 1.0 / n) if weights is None else weights / weights.sum()
+    return _sample(rng, pc, c), _sample(rng, np.full(m, 1.0 / m), c)
+
+
+def _core(A, C, R, col_idx, core, dt, xp):
+    """The core ``C^+ A R^+`` (projection) or ``A[I, J]^+`` (cross)."""
+    m, n = A.shape
     rtol = float(np.finfo(dt).eps) * max(m, n)
     if core == "cross":
         if is_sparse(A):
@@ -279,6 +293,5 @@ def cur(
         Rd = xp.asarray(R.toarray()) if is_sparse(R) else R
         X = matmul(A, _pinv(Rd, xp, rtol))
         Ucore = _pinv(Cd, xp, rtol) @ X
-    if Ucore.dtype != (xp.float32 if dt == np.float32 else xp.float64):
-        Ucore = xp.astype(Ucore, xp.float32 if dt == np.float32 else xp.float64)
-    return CUR(C, Ucore, R, col_idx, row_idx)
+    xdt = namespace_dtype(xp, dt)
+    return Ucore if Ucore.dtype == xdt else xp.astype(Ucore, xdt)

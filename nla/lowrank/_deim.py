@@ -5,6 +5,11 @@ the largest residual of ``u_j`` after interpolating it at the indices chosen so
 far. These indices are exactly the row pivots of Gaussian elimination with
 partial pivoting on ``V`` (Sorensen and Embree), which is how both variants
 compute them: one rank-one update of the remaining columns per step.
+
+Both variants are NumPy-only (the kernel has no ``generic`` variant): the
+selection is sequential and its input is a thin ``n x k`` basis, so
+:func:`nla.cur` hands the kernel a host copy of the small singular-vector
+factor whatever the library and device of ``A``.
 """
 
 from __future__ import annotations

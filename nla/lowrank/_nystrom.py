@@ -7,11 +7,26 @@ import math
 
 import numpy as np
 
-from .. import sketch as _sketch
-from .._backend import device_of, is_sparse
-from .._random import check_rng
-from .._validate import check_finite_through, check_int, check_option, check_real
-from ._common import apply, apply_t, check_matrix, check_target_rank, qr_thin, work_dtype
+from .._backend import (
+    device_of,
+    is_sparse,
+    matmul,
+    namespace_dtype,
+    numerical_rank,
+    qr_thin,
+    rmatmul,
+    work_dtype,
+)
+from .._random import check_rng, normal
+from .._validate import (
+    check_engine,
+    check_finite_through,
+    check_int,
+    check_option,
+    check_rcond,
+)
+from ..sketch import make_sketch
+from ._common import check_lowrank_matrix, check_target_rank
 
 __all__ = ["LowRank", "NystromPSD", "nystrom", "nystrom_psd"]
 
@@ -67,27 +82,12 @@ class NystromPSD:
         return (self.U * self.eigenvalues) @ self.U.T
 
 
-def _make_sketch(kind, d, k, rng, dt):
-    if kind == "srht":
-        return _sketch.srht(d, k, rng=rng, dtype=dt)
-    if kind == "sparse_sign":
-        return _sketch.sparse_sign(d, k, nnz_per_column=min(8, k), rng=rng, dtype=dt)
-    return _sketch.gaussian(d, k, rng=rng, dtype=dt)
-
-
-def _default_rcond(xp, dt, m, n):
-    eps = float(np.finfo(dt).eps)
-    return eps * max(m, n)
-
-
 def _dense_small(A, xp, dt):
     """A small matrix as a dense array; sparse input through ``A @ I``."""
     if not is_sparse(A):
         return A
-    eye = xp.eye(
-        A.shape[1], dtype=xp.float32 if dt == np.float32 else xp.float64, device=device_of(A)
-    )
-    return apply(A, eye)
+    eye = xp.eye(A.shape[1], dtype=namespace_dtype(xp, dt), device=device_of(A))
+    return matmul(A, eye)
 
 
 def _truncate_pair(L, Rt, k, xp):
@@ -98,6 +98,59 @@ def _truncate_pair(L, Rt, k, xp):
     k = min(k, s.shape[0])
     left = Q1 @ (W[:, :k] * s[:k])
     right = Zt[:k, :] @ Q2.T
+    return left, right
+
+
+def _x_kind(sketch, r, k, p, n):
+    """Kind of the right sketch ``X``: Gaussian when it has no spare column.
+
+    With ``k + p > m`` (a wide matrix with no room to oversample), ``r = m <
+    min(k + p, n)`` and ``A X`` must keep the full rank of `A` without a
+    spare column. Structured sketches lose a direction with noticeable
+    probability at such sizes (an SRHT samples rows of H restricted to the
+    zero-padded coordinates, which can be dependent; see the benchmark docs),
+    a Gaussian one almost never, and its ``n x r`` matrix is no larger than
+    `A` then.
+    """
+    return "gaussian" if r < min(k + p, n) else sketch
+
+
+def _sketch_pair(A, k, p, sketch, rng, dt, engine):
+    """``(AX, YA, SY)``: ``A X``, ``Y^T A`` and the operator ``Y^T``.
+
+    A sketch as wide as the dimension it compresses is replaced by the
+    identity (None is returned for its product): exact, cheaper, never
+    rank-deficient (a square sparse sign matrix can be singular), and sparse
+    `A` is then only multiplied by thin dense factors, never densified.
+    """
+    m, n = A.shape
+    r = min(k + p, min(m, n))
+    ry = min(_Y_FACTOR * r, m)
+    SX = None if r == n else make_sketch(_x_kind(sketch, r, k, p, n), n, r, rng=rng, dtype=dt)
+    SY = None if ry == m else make_sketch(sketch, m, ry, rng=rng, dtype=dt)
+    AX = None if SX is None else SX.apply_rows(A, engine=engine, check_finite=False)  # (m, r)
+    YA = None if SY is None else SY.apply(A, engine=engine, check_finite=False)  # (ry, n)
+    return AX, YA, SY
+
+
+def _core_matrix(A, AX, YA, SY, xp, dt, engine):
+    """``M = Y^T A X`` (ry x r) from the sketches of :func:`_sketch_pair`."""
+    if SY is not None:
+        return SY.apply(AX, engine=engine) if AX is not None else YA
+    if AX is not None:
+        return AX
+    return _dense_small(A, xp, dt)  # both identities: A is at most 4r x r
+
+
+def _pad(left, right, k, xp):
+    """Zero columns of `left` and rows of `right` up to rank `k`."""
+    pad = k - left.shape[1]
+    if pad == 0:
+        return left, right
+    m, n = left.shape[0], right.shape[1]
+    dev = device_of(left)
+    left = xp.concat([left, xp.zeros((m, pad), dtype=left.dtype, device=dev)], axis=1)
+    right = xp.concat([right, xp.zeros((pad, n), dtype=right.dtype, device=dev)], axis=0)
     return left, right
 
 
@@ -128,18 +181,18 @@ def nystrom(
         The matrix (one pass: ``A X`` and ``Y^T A``).
     k : int
         Rank of the result, ``1 <= k <= min(m, n)``.
-    oversample : int, optional
-        Extra columns of ``X``: ``r = min(k + oversample, min(m, n))``. The
-        default is ``max(10, ceil(k / 2))``. ``Y`` has ``4 r`` columns (capped
-        at `m`). Nakatsukasa suggests ``r + r / 2``; with structured sketches
-        the cost hardly depends on the sketch size, and the larger ``Y``
-        damps the amplification of the tail. Measured on the benchmark
-        workload (4000 x 3000, ``k = 50``, median of 3 seeds): relative error
-        5.2e-5 with ``2 r`` columns, 4.3e-5 with ``4 r``; ``oversample=2 k``
-        lowers it to 2.9e-5 at about 1.5 times the time.
-    rcond : float, optional
-        Relative cut-off of the core pseudoinverse; default
-        ``eps * max(m, n)`` of the working precision.
+    oversample : int or None, default None
+        Extra columns of ``X`` (an integer ``>= 0``, added to `k`): ``r =
+        min(k + oversample, min(m, n))``. None means ``max(10, ceil(k /
+        2))``. ``Y`` has ``4 r`` columns (capped at `m`): Nakatsukasa
+        suggests ``r + r / 2``, but with structured sketches the cost hardly
+        depends on the sketch size and the larger ``Y`` damps the
+        amplification of the tail (see the benchmark docs).
+    rcond : float or None, default None
+        Relative singular-value cut-off in ``[0, 1)``: singular values ``<=
+        rcond * sigma_max`` are dropped. Here they are those of the
+        triangular factor of the core ``Y^T A X``. None means ``eps *
+        max(m, n)``, with `eps` of the working precision.
     rng : None, int or numpy.random.Generator
         Randomness (SPEC 7).
     sketch : {"auto", "srht", "sparse_sign", "gaussian"}, default "auto"
@@ -153,7 +206,7 @@ def nystrom(
         Sparse sign sketches of tiny dimensions can be rank-deficient too.
     check_finite : bool, default True
         Reject NaN and Inf.
-    engine : {None, "numpy", "numba"}, optional
+    engine : {None, "auto", "numpy", "numba"}, optional
         Engine of the sketch kernels (default: the configured engine).
 
     Returns
@@ -189,7 +242,7 @@ def nystrom(
     # sketch carries a non-finite entry of A into its row or column of A X
     # and Y^T A, which saves one pass over A
     defer = check_finite and not is_sparse(A)
-    A, xp = check_matrix(A, check_finite=check_finite and not defer)
+    A, xp = check_lowrank_matrix(A, "nystrom", check_finite=check_finite and not defer)
     k = check_target_rank(k, A)
     m, n = A.shape
     if oversample is None:
@@ -197,46 +250,24 @@ def nystrom(
     else:
         p = check_int(oversample, "oversample", low=0)
     sketch = check_option(sketch, "sketch", _SKETCHES)
-    dt = work_dtype(A, xp)
-    rcond = (
-        _default_rcond(xp, dt, m, n)
-        if rcond is None
-        else check_real(rcond, "rcond", low=0.0, high=1.0, high_open=True)
-    )
+    rcond = check_rcond(rcond)
+    check_engine(engine)
+    dt = work_dtype(A)
+    if rcond is None:
+        rcond = float(np.finfo(dt).eps) * max(m, n)
     rng = check_rng(rng)
     if sketch == "auto":
         sketch = "sparse_sign" if is_sparse(A) else "srht"
-    r = min(k + p, min(m, n))
-    ry = min(_Y_FACTOR * r, m)
-    # a sketch as wide as the matrix is replaced by the identity: exact, cheaper,
-    # and never rank-deficient (a square sparse sign matrix can be singular)
-    # With no room left for oversampling (k + p > m, so r = m < n), A X must
-    # keep the full rank of A with no spare column. A structured sketch fails
-    # that with noticeable probability at such sizes (an SRHT samples rows of
-    # H restricted to the zero-padded coordinates, which can be dependent: 4
-    # of 5 seeds lost a direction of a 7 x 9 matrix of rank 7); a Gaussian
-    # one almost never. Its n x r matrix is no larger than A then.
-    x_kind = "gaussian" if r < min(k + p, n) else sketch
-    SX = None if r == n else _make_sketch(x_kind, n, r, rng, dt)
-    SY = None if ry == m else _make_sketch(sketch, m, ry, rng, dt)
-    # With an identity sketch A X = A (X = I) or Y^T A = A: it is never
-    # formed, only multiplied by thin dense factors, so sparse A stays sparse.
-    AX = None if SX is None else SX.apply_rows(A, engine=engine, check_finite=False)  # (m, r)
-    YA = None if SY is None else SY.apply(A, engine=engine, check_finite=False)  # (ry, n)
+    AX, YA, SY = _sketch_pair(A, k, p, sketch, rng, dt, engine)
     if defer:
         # Y^T A has every column of A in it, A X every row; with both sketches
         # the identity, A itself is small (at most 4r x r)
         probe = YA if YA is not None else (AX if AX is not None else A)
         check_finite_through(probe, A, "A", ndim=2)
-    if SY is not None:
-        M = SY.apply(AX, engine=engine) if AX is not None else YA  # (ry, r)
-    elif AX is not None:
-        M = AX
-    else:  # both identities: the whole matrix is at most 4r x r
-        M = _dense_small(A, xp, dt)
+    M = _core_matrix(A, AX, YA, SY, xp, dt, engine)
     Q, R = xp.linalg.qr(M)
     W, s, Zt = xp.linalg.svd(R)
-    keep = int(xp.sum(xp.astype(s > rcond * s[0], xp.int64))) if float(s[0]) > 0 else 0
+    keep = numerical_rank(s, rtol=rcond)
     if keep == 0:
         left = xp.zeros((m, k), dtype=M.dtype, device=device_of(M))
         right = xp.zeros((k, n), dtype=M.dtype, device=device_of(M))
@@ -244,18 +275,13 @@ def nystrom(
     # R^+_eps = Z_t diag(1/s_t) W_t^T;  split as (AX Z_t / s_t) (W_t^T Q^T YA)
     Zk = Zt[:keep, :].T  # (r, keep)
     QW = Q @ W[:, :keep]  # (ry, keep)
-    L = (apply(A, Zk) if AX is None else AX @ Zk) / s[:keep]
-    Rt = apply_t(A, QW).T if YA is None else QW.T @ YA
+    L = (matmul(A, Zk) if AX is None else AX @ Zk) / s[:keep]
+    Rt = rmatmul(A, QW, xp).T if YA is None else QW.T @ YA
     left, right = _truncate_pair(L, Rt, k, xp)
-    if left.shape[1] < k:
-        pad = k - left.shape[1]
-        dev = device_of(left)
-        left = xp.concat([left, xp.zeros((m, pad), dtype=left.dtype, device=dev)], axis=1)
-        right = xp.concat([right, xp.zeros((pad, n), dtype=right.dtype, device=dev)], axis=0)
-    return LowRank(left, right)
+    return LowRank(*_pad(left, right, k, xp))
 
 
-def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True):
+def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True, engine=None):
     """Nystrom approximation of a symmetric positive semidefinite matrix.
 
     ``A ~ (A Omega)(Omega^T A Omega)^+ (A Omega)^T`` with a Gaussian
@@ -270,11 +296,15 @@ def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True):
     k : int
         Rank of the result, ``1 <= k <= n``.
     oversample : int, default 10
-        Extra columns of the test matrix (capped at `n`).
+        Extra columns of the test matrix (an integer ``>= 0``, added to `k`):
+        ``Omega`` has ``min(k + oversample, n)`` columns.
     rng : None, int or numpy.random.Generator
         Randomness (SPEC 7).
     check_finite : bool, default True
         Reject NaN and Inf.
+    engine : {None, "auto", "numpy", "numba"}, optional
+        Accepted and validated for uniformity with the other functions; no
+        kernel is reached here (a Gaussian product and small factorizations).
 
     Returns
     -------
@@ -302,20 +332,19 @@ def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True):
     >>> bool(np.allclose(f.to_dense(), G @ G.T))
     True
     """
-    from .._random import normal
-
-    A, xp = check_matrix(A, check_finite=check_finite)
+    A, xp = check_lowrank_matrix(A, "nystrom_psd", check_finite=check_finite)
     if A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be square, got shape {tuple(A.shape)}")
     k = check_target_rank(k, A)
     oversample = check_int(oversample, "oversample", low=0)
+    check_engine(engine)
     n = A.shape[0]
-    dt = work_dtype(A, xp)
+    dt = work_dtype(A)
     rng = check_rng(rng)
     ell = min(k + oversample, n)
-    omega = normal(rng, (n, ell), dtype=dt, xp=None if is_sparse(A) else xp, device=device_of(A))
+    omega = normal(rng, (n, ell), dtype=dt, xp=xp, device=device_of(A))
     omega, _ = xp.linalg.qr(omega)
-    Y = apply(A, omega)
+    Y = matmul(A, omega)
     nu = float(np.finfo(dt).eps) * float(xp.linalg.vector_norm(Y))
     Y = Y + nu * omega
     B = omega.T @ Y

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import array_namespace, device_of
+from .._backend import (
+    array_namespace,
+    device_of,
+    namespace_dtype,
+    numerical_rank,
+    svdvals,
+    work_dtype,
+)
 from .._random import check_rng, normal
-from .._validate import check_array, check_option, check_real
-from ._common import work_dtype
+from .._validate import check_array, check_engine, check_option, check_rcond
 
 __all__ = ["pinv_cr"]
 
@@ -16,25 +22,26 @@ _METHODS = ("exact", "randomized")
 
 def _svd_pinv(X, xp, atol, rank=None):
     """``(X^+, rank)`` from one SVD, cutting singular values ``<= atol``, or
-    keeping the largest `rank` of them when `rank` is given."""
+    keeping the largest `rank` of them (nonzero ones only) when `rank` is
+    given."""
     U, s, Vt = xp.linalg.svd(X, full_matrices=False)
     if rank is None:
-        keep = s > atol
+        r = numerical_rank(s, atol=atol)
     else:
-        keep = (xp.arange(s.shape[0], device=device_of(s)) < rank) & (s > 0)
-    r = int(xp.sum(xp.astype(keep, xp.int64)))
+        r = min(rank, numerical_rank(s))
+    # s is descending: the kept values are the first r
+    keep = xp.arange(s.shape[0], device=device_of(s)) < r
     inv = xp.where(keep, 1.0 / xp.where(keep, s, xp.ones_like(s)), xp.zeros_like(s))
     return (Vt.T * inv) @ U.T, r
 
 
 def _norm2(X, xp):
-    s = xp.linalg.svdvals(X)
+    s = svdvals(X, xp)
     return float(s[0]) if s.shape[0] else 0.0
 
 
 def _rank(X, xp, atol):
-    s = xp.linalg.svdvals(X)
-    return int(xp.sum(xp.astype(s > atol, xp.int64)))
+    return numerical_rank(svdvals(X, xp), atol=atol)
 
 
 def _pinv_exact(C, R, xp, rtol, nc, nr):
@@ -53,9 +60,8 @@ def _pinv_exact(C, R, xp, rtol, nc, nr):
     # (C^+ C R)^+ (C R R^+)^+. Both factors have the rank of A = C R in exact
     # arithmetic (C^+ C R x = 0 iff C R x = 0, and likewise on the left), but
     # C^+ C carries rounding amplified by kappa(C), so a cut at rtol ||R||
-    # can keep a spurious direction (kappa(C) = 82 gave rank 3 for a rank-2
-    # product). rank(A) is measured on the small T1 T2^T instead and both
-    # pseudoinverses keep exactly that many singular values.
+    # can keep a spurious direction. rank(A) is measured on the small T1 T2^T
+    # instead and both pseudoinverses keep exactly that many singular values.
     rank_a = _product_rank(C, R, xp, rtol * nc * nr)
     left, _ = _svd_pinv((Cp @ C) @ R, xp, None, rank=rank_a)
     right, _ = _svd_pinv(C @ (R @ Rp), xp, None, rank=rank_a)
@@ -70,7 +76,7 @@ def _product_rank(C, R, xp, atol):
     return _rank(T1 @ T2.T, xp, atol)
 
 
-def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
+def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True, engine=None):
     """Moore-Penrose pseudoinverse of ``A = C @ R`` from its factors.
 
     Parameters
@@ -91,12 +97,18 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
         ``C`` and ``R^T``). ``A`` itself is never formed.
     rng : None, int or numpy.random.Generator
         Randomness of ``"randomized"`` (SPEC 7).
-    rcond : float, optional
-        Cut-off for numerical ranks and pseudoinverses, relative to the
-        scale ``||C||_2 ||R||_2`` of the product (to ``||C||_2`` and
-        ``||R||_2`` for the factors); default ``eps * max(m, n, r)``.
+    rcond : float or None, default None
+        Relative singular-value cut-off in ``[0, 1)``: singular values ``<=
+        rcond * sigma_max`` are dropped. Here ``sigma_max`` is the scale
+        ``||C||_2 ||R||_2`` of the product for ranks and pseudoinverses of
+        products, and ``||C||_2`` or ``||R||_2`` for the factors themselves.
+        None means ``eps * max(m, n, r)``, with `eps` of the working
+        precision.
     check_finite : bool, default True
         Reject NaN and Inf.
+    engine : {None, "auto", "numpy", "numba"}, optional
+        Accepted and validated for uniformity with the other functions; no
+        kernel is reached here (small SVDs, QRs and products).
 
     Returns
     -------
@@ -143,19 +155,18 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True):
             "C.shape[1] must equal R.shape[0], got "
             f"C.shape={tuple(C.shape)} and R.shape={tuple(R.shape)}"
         )
+    rcond = check_rcond(rcond)
+    check_engine(engine)
     m, r = C.shape
     n = R.shape[1]
-    both32 = work_dtype(C, xp) == np.float32 and work_dtype(R, xp) == np.float32
+    both32 = work_dtype(C) == np.float32 and work_dtype(R) == np.float32
     dt = np.dtype(np.float32) if both32 else np.dtype(np.float64)
-    xdt = xp.float32 if dt == np.float32 else xp.float64
+    xdt = namespace_dtype(xp, dt)
     if C.dtype != xdt:
         C = xp.astype(C, xdt)
     if R.dtype != xdt:
         R = xp.astype(R, xdt)
-    if rcond is None:
-        rtol = float(np.finfo(dt).eps) * max(m, n, r)
-    else:
-        rtol = check_real(rcond, "rcond", low=0.0, high=1.0, high_open=True)
+    rtol = float(np.finfo(dt).eps) * max(m, n, r) if rcond is None else rcond
 
     # All cuts are relative to the scale ||C|| ||R|| of the problem (not to the
     # largest singular value of each intermediate, which may be pure rounding

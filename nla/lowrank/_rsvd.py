@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import NamedTuple
 
-from .._backend import device_of
-from .._random import check_rng, normal
-from .._validate import check_int
-from ._common import (
-    apply,
-    apply_t,
-    check_matrix,
-    check_target_rank,
+from .._backend import (
+    device_of,
     is_operator,
-    normalize_columns,
+    matmul,
+    namespace_dtype,
     orth,
+    rmatmul,
     sign_fix,
     work_dtype,
 )
+from .._random import check_rng, normal
+from .._validate import check_engine, check_int
+from ._common import check_lowrank_matrix, check_target_rank, normalize_columns
 
-__all__ = ["rsvd", "range_finder"]
+__all__ = ["SVDResult", "rsvd", "range_finder"]
 
 
-def _xp_dtype(xp, dt):
-    return xp.float32 if dt == np.float32 else xp.float64
+class SVDResult(NamedTuple):
+    """A truncated SVD ``A ~ U diag(s) Vt``; unpacks as ``U, s, Vt``.
+
+    Attributes
+    ----------
+    U : (m, k) array
+        Orthonormal left singular vectors.
+    s : (k,) array
+        Singular values, descending.
+    Vt : (k, n) array
+        Orthonormal right singular vectors (rows).
+    """
+
+    U: object
+    s: object
+    Vt: object
+
+    def to_dense(self):
+        """The approximation ``U diag(s) Vt`` as a dense array."""
+        return (self.U * self.s) @ self.Vt
 
 
 def _check_n_iter(n_iter, k, m, n):
@@ -35,23 +52,25 @@ def _check_n_iter(n_iter, k, m, n):
 
 
 def _range(A, ell, n_iter, rng, xp, dt):
-    """Orthonormal Q (m x ell) approximating the dominant range of A."""
+    """Orthonormal Q (m x ell) approximating the dominant range of A.
+
+    The Gaussian test matrix is made in the namespace and on the device of
+    `A`; a LinearOperator gets a NumPy one.
+    """
     m, n = A.shape
-    omega = normal(
-        rng, (n, ell), dtype=dt, xp=None if is_operator(A) else xp,
-        device=None if is_operator(A) else device_of(A),
-    )
-    if is_operator(A) or not hasattr(A, "__array_namespace__"):
-        omega = np.asarray(omega)
-    Y = apply(A, omega)
+    if is_operator(A):
+        omega = normal(rng, (n, ell), dtype=dt)
+    else:
+        omega = normal(rng, (n, ell), dtype=dt, xp=xp, device=device_of(A))
+    Y = matmul(A, omega)
     for _ in range(n_iter):
         Y = normalize_columns(Y, xp)
-        Z = normalize_columns(apply_t(A, Y), xp)
-        Y = apply(A, Z)
+        Z = normalize_columns(rmatmul(A, Y, xp), xp)
+        Y = matmul(A, Z)
     return orth(Y, xp)
 
 
-def range_finder(A, size, *, n_iter=2, rng=None, check_finite=True):
+def range_finder(A, size, *, n_iter=2, rng=None, check_finite=True, engine=None):
     """Orthonormal basis of an approximate dominant range of `A`.
 
     Parameters
@@ -59,19 +78,26 @@ def range_finder(A, size, *, n_iter=2, rng=None, check_finite=True):
     A : (m, n) array, scipy.sparse matrix or LinearOperator
         The matrix.
     size : int
-        Number of basis vectors, ``1 <= size <= min(m, n)``.
+        Number of basis vectors, ``1 <= size <= min(m, n)``. This is the
+        number of columns of the Gaussian test matrix, i.e. the sketch size:
+        no oversampling is added (to find a rank-``k`` range with ``p``
+        extra columns, pass ``size = k + p``).
     n_iter : int, default 2
         Power iterations; each one is normalized (QR for NumPy, LU for CuPy,
         QR elsewhere), so no accuracy is lost to rounding.
     rng : None, int or numpy.random.Generator
-        Source of the Gaussian test matrix.
+        Source of the Gaussian test matrix (SPEC 7).
     check_finite : bool, default True
-        Reject NaN and Inf in `A`.
+        Reject NaN and Inf in `A` (not checked for a LinearOperator).
+    engine : {None, "auto", "numpy", "numba"}, optional
+        Accepted and validated for uniformity with the other functions; no
+        kernel is reached here (Gaussian products and QR only).
 
     Returns
     -------
     Q : (m, size) array
-        Orthonormal columns.
+        Orthonormal columns, in the library and on the device of `A` (NumPy
+        for scipy.sparse and LinearOperator input).
 
     See Also
     --------
@@ -91,22 +117,23 @@ def range_finder(A, size, *, n_iter=2, rng=None, check_finite=True):
     >>> bool(np.allclose(Q @ (Q.T @ A), A))
     True
     """
-    A, xp = check_matrix(A, allow_operator=True, check_finite=check_finite)
+    A, xp = check_lowrank_matrix(
+        A, "range_finder", allow_operator=True, check_finite=check_finite
+    )
     size = check_target_rank(size, A, "size")
     n_iter = check_int(n_iter, "n_iter", low=0)
-    dt = work_dtype(A, xp)
-    return _range(A, size, n_iter, check_rng(rng), xp, dt)
+    check_engine(engine)
+    return _range(A, size, n_iter, check_rng(rng), xp, work_dtype(A))
 
 
-def rsvd(A, k, *, oversample=10, n_iter="auto", rng=None, check_finite=True):
+def rsvd(A, k, *, oversample=10, n_iter="auto", rng=None, check_finite=True, engine=None):
     """Randomized truncated SVD ``A ~ U diag(s) Vt``.
 
     A Gaussian range finder with ``k + oversample`` columns and `n_iter`
     power iterations, each normalized by a QR factorization (NumPy: it stays
-    in NumPy's BLAS between the products with A, which on 2 cores measured
-    faster than SciPy's cheaper LU there), an LU factorization (CuPy) or a QR
-    factorization (other array libraries), then an exact SVD of the small
-    projected matrix.
+    within NumPy's BLAS library between the products with A, see the
+    benchmark docs), an LU factorization (CuPy) or a QR factorization (other
+    array libraries), then an exact SVD of the small projected matrix.
 
     Parameters
     ----------
@@ -116,8 +143,8 @@ def rsvd(A, k, *, oversample=10, n_iter="auto", rng=None, check_finite=True):
     k : int
         Target rank, ``1 <= k <= min(m, n)``.
     oversample : int, default 10
-        Extra sketch columns; the sketch has ``min(k + oversample, min(m, n))``
-        columns.
+        Extra columns of the test matrix (an integer ``>= 0``, added to `k`):
+        the sketch has ``min(k + oversample, min(m, n))`` columns.
     n_iter : int or "auto", default "auto"
         Power iterations. ``"auto"`` is 7 if ``k < 0.1 min(m, n)`` else 4, as
         in scikit-learn. Every iteration is normalized, so large values never
@@ -126,15 +153,17 @@ def rsvd(A, k, *, oversample=10, n_iter="auto", rng=None, check_finite=True):
         Randomness (SPEC 7). A given `rng` gives the same result.
     check_finite : bool, default True
         Reject NaN and Inf in `A` (not checked for a LinearOperator).
+    engine : {None, "auto", "numpy", "numba"}, optional
+        Accepted and validated for uniformity with the other functions; no
+        kernel is reached here (Gaussian products, QR and SVD only).
 
     Returns
     -------
-    U : (m, k) array
-        Orthonormal left singular vectors.
-    s : (k,) array
-        Singular values, descending.
-    Vt : (k, n) array
-        Orthonormal right singular vectors (rows).
+    SVDResult
+        A named tuple ``(U, s, Vt)`` that unpacks like the result of
+        ``numpy.linalg.svd``: `U` (m, k) with orthonormal columns, `s` (k,)
+        descending, `Vt` (k, n) with orthonormal rows; ``to_dense()`` forms
+        ``U diag(s) Vt``.
 
     Notes
     -----
@@ -171,20 +200,23 @@ def rsvd(A, k, *, oversample=10, n_iter="auto", rng=None, check_finite=True):
     True
     >>> bool(np.allclose(s, np.linalg.svd(A, compute_uv=False)[:5]))
     True
+    >>> bool(np.allclose(nla.rsvd(A, 5, rng=0).to_dense(), A))
+    True
     """
-    A, xp = check_matrix(A, allow_operator=True, check_finite=check_finite)
+    A, xp = check_lowrank_matrix(A, "rsvd", allow_operator=True, check_finite=check_finite)
     k = check_target_rank(k, A)
     oversample = check_int(oversample, "oversample", low=0)
     m, n = A.shape
     n_iter = _check_n_iter(n_iter, k, m, n)
+    check_engine(engine)
     rng = check_rng(rng)
-    dt = work_dtype(A, xp)
+    dt = work_dtype(A)
     ell = min(k + oversample, min(m, n))
     transpose = m < n
     B = A.T if transpose else A
     Q = _range(B, ell, n_iter, rng, xp, dt)
     # small matrix Q^T B (ell x n'), computed as (B^T Q)^T
-    small = apply_t(B, Q).T
+    small = rmatmul(B, Q, xp).T
     Ub, s, Vt = xp.linalg.svd(small, full_matrices=False)
     U = Q @ Ub[:, :k]
     s = s[:k]
@@ -192,6 +224,7 @@ def rsvd(A, k, *, oversample=10, n_iter="auto", rng=None, check_finite=True):
     if transpose:
         U, Vt = Vt.T, U.T
     U, Vt = sign_fix(U, Vt, xp)
-    if U.dtype != _xp_dtype(xp, dt):
-        U, s, Vt = (xp.astype(a, _xp_dtype(xp, dt)) for a in (U, s, Vt))
-    return U, s, Vt
+    xdt = namespace_dtype(xp, dt)
+    if U.dtype != xdt:
+        U, s, Vt = (xp.astype(a, xdt) for a in (U, s, Vt))
+    return SVDResult(U, s, Vt)
