@@ -35,7 +35,7 @@ def _dense_case(quick):
         c, low = scipy.linalg.cho_factor(A.T @ A)
         return scipy.linalg.cho_solve((c, low), A.T @ b)
 
-    m_linf = nla.lstsq(A, b, method="linf", rng=0, return_info=True)[1].sketch_rows
+    m_linf = nla.lstsq(A, b, method="linf", rng=0, return_info=True)[1].sketch_size
     runners = [
         Runner("scipy gelsd", lambda: scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]),
         Runner("scipy gelsy", lambda: scipy.linalg.lstsq(A, b, lapack_driver="gelsy")[0]),
@@ -52,7 +52,7 @@ def _dense_case(quick):
         Runner(
             f"nla sketch countsketch m={m_linf}",
             lambda: nla.lstsq(
-                A, b, method="sketch", sketch="countsketch", sketch_rows=m_linf, rng=1
+                A, b, method="sketch", sketch="countsketch", sketch_size=m_linf, rng=1
             ),
             ours=True,
         ),
@@ -86,7 +86,7 @@ def _contrast_case(quick):
         return A, b
 
     probs = [problem(s) for s in seeds]
-    m = nla.lstsq(*probs[0], method="linf", rng=0, return_info=True)[1].sketch_rows
+    m = nla.lstsq(*probs[0], method="linf", rng=0, return_info=True)[1].sketch_size
 
     def ratio(A, b, x):
         x_opt = scipy.linalg.lstsq(A, b)[0]
@@ -108,10 +108,10 @@ def _contrast_case(quick):
 
     lin = lambda A, b, s: nla.lstsq(A, b, method="linf", rng=s)  # noqa: E731
     cnt = lambda A, b, s: nla.lstsq(  # noqa: E731
-        A, b, method="sketch", sketch="countsketch", sketch_rows=m, rng=s
+        A, b, method="sketch", sketch="countsketch", sketch_size=m, rng=s
     )
     ssg = lambda A, b, s: nla.lstsq(  # noqa: E731
-        A, b, method="sketch", sketch="sparse_sign", sketch_rows=m, rng=s
+        A, b, method="sketch", sketch="sparse_sign", sketch_size=m, rng=s
     )
     A0, b0 = probs[0]
     runners = [
@@ -196,5 +196,93 @@ def _sparse_case(quick):
     )
 
 
+def _dense_sketch_factor(n, d):
+    """A = G diag(logspace(0, -3, d)) and the QR factor R of its 4d-row sketch."""
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((n, d)) * np.logspace(0, -3, d)
+    SA = nla.sketch.make_sketch("sparse_sign", n, 4 * d, rng=1).apply(A)
+    return A, SA
+
+
+def _svdvals_case(quick):
+    """Why the singular values of the sketch's R go through scipy.linalg.
+
+    NumPy and SciPy wheels each ship their own OpenBLAS; the dense route has
+    just factored ``S A`` with SciPy. The runners time that QR alone, and the
+    QR followed by the singular values of ``R`` from each library: the
+    difference to the first runner is the cost of the singular values.
+    """
+    import scipy.linalg
+
+    d = 256
+    _, SA = _dense_sketch_factor(16384 if quick else 65536, d)
+
+    def qr_r():
+        return scipy.linalg.qr(SA, mode="r", check_finite=False)[0][:d, :d]
+
+    s_ref = scipy.linalg.svdvals(qr_r())
+
+    def acc(s):
+        if s.ndim != 1:  # the QR alone
+            return {}
+        return {"max_rel_diff": float(np.max(np.abs(s - s_ref)) / s_ref[0])}
+
+    return Case(
+        FAMILY,
+        f"design: SciPy QR of the {4 * d}x{d} sketch, then the singular values of R",
+        [
+            Runner("scipy QR alone", qr_r),
+            Runner("QR, then numpy.linalg.svd", lambda: np.linalg.svd(qr_r(), compute_uv=False)),
+            Runner(
+                "QR, then scipy.linalg.svdvals (as nla)",
+                lambda: scipy.linalg.svdvals(qr_r(), check_finite=False),
+                ours=True,
+            ),
+        ],
+        accuracy=acc,
+        rounds=7,
+        notes="numpy and scipy each load their own OpenBLAS: the numpy runner switches "
+        "libraries between its two calls",
+    )
+
+
+def _preconditioner_case(quick):
+    """Why Y = A R^{-1} is one GEMM with the explicit inverse of R."""
+    import scipy.linalg
+    from scipy.linalg.lapack import get_lapack_funcs
+
+    n, d = (16384, 256) if quick else (131072, 256)
+    A, SA = _dense_sketch_factor(n, d)
+    R = np.ascontiguousarray(scipy.linalg.qr(SA, mode="r")[0][:d, :d])
+    Y_ref = scipy.linalg.solve_triangular(R, A.T, trans=1, check_finite=False).T
+
+    def explicit():
+        return A @ np.triu(get_lapack_funcs("trtri", (R,))(R, lower=0)[0])
+
+    def acc(Y):
+        return {"rel_diff_vs_trsm": float(np.linalg.norm(Y - Y_ref) / np.linalg.norm(Y_ref))}
+
+    return Case(
+        FAMILY,
+        f"design: Y = A R^-1 for the dense route, {n}x{d}, cond(A) ~ 1e3",
+        [
+            Runner(
+                "triangular solve (TRSM)",
+                lambda: scipy.linalg.solve_triangular(R, A.T, trans=1, check_finite=False).T,
+            ),
+            Runner("R^-1 (TRTRI) then one GEMM (as nla)", explicit, ours=True),
+        ],
+        accuracy=acc,
+        rounds=5,
+        notes="the refinement sweeps absorb the rounding of the explicit inverse",
+    )
+
+
 def cases(quick):
-    return [_dense_case(quick), _contrast_case(quick), _sparse_case(quick)]
+    return [
+        _dense_case(quick),
+        _contrast_case(quick),
+        _sparse_case(quick),
+        _svdvals_case(quick),
+        _preconditioner_case(quick),
+    ]

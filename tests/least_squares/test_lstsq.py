@@ -255,7 +255,7 @@ def test_gaussian_sketch_expected_residual():
     ratios = np.array(
         [
             np.linalg.norm(A @ nla.lstsq(A, b, method="sketch", sketch="gaussian",
-                                         sketch_rows=m, rng=s) - b) ** 2 / r_opt2
+                                         sketch_size=m, rng=s) - b) ** 2 / r_opt2
             for s in range(3000)
         ]
     )
@@ -271,11 +271,11 @@ def test_sketch_eps_sets_rows():
     rng = np.random.default_rng(1)
     A, b = problem(rng, 2000, 10, 10.0, 1.0)
     _, info = nla.lstsq(A, b, method="sketch", eps=0.25, rng=0, return_info=True)
-    assert info.sketch_rows == 10 + 40 + 1
-    _, info = nla.lstsq(A, b, method="sketch", sketch_rows=77, rng=0, return_info=True)
-    assert info.sketch_rows == 77
+    assert info.sketch_size == 10 + 40 + 1
+    _, info = nla.lstsq(A, b, method="sketch", sketch_size=77, rng=0, return_info=True)
+    assert info.sketch_size == 77
     # a sketch no smaller than A falls back to the exact solver
-    x, info = nla.lstsq(A, b, method="sketch", sketch_rows=2000, rng=0, return_info=True)
+    x, info = nla.lstsq(A, b, method="sketch", sketch_size=2000, rng=0, return_info=True)
     assert info.method == "exact"
     np.testing.assert_allclose(x, scipy.linalg.lstsq(A, b)[0], rtol=1e-9)
 
@@ -309,10 +309,10 @@ def test_linf_bound_on_high_quantile_of_seeds():
     A, b = problem(rng, n, d, 1.0, 1.0)
     x_opt = scipy.linalg.lstsq(A, b)[0]
     scale = np.linalg.norm(A @ x_opt - b) / scipy.linalg.svdvals(A)[-1] / np.sqrt(d)
-    m = nla.lstsq(A, b, method="linf", rng=0, return_info=True)[1].sketch_rows
+    m = nla.lstsq(A, b, method="linf", rng=0, return_info=True)[1].sketch_size
 
     def q95(rows):
-        errs = [np.max(np.abs(nla.lstsq(A, b, method="linf", sketch_rows=rows, rng=s) - x_opt))
+        errs = [np.max(np.abs(nla.lstsq(A, b, method="linf", sketch_size=rows, rng=s) - x_opt))
                 for s in range(40)]
         return np.quantile(errs, 0.95) / scale
 
@@ -345,7 +345,7 @@ def test_linf_dense_meets_bound_where_countsketch_fails():
         x, info = nla.lstsq(A, b, method="linf", rng=s, return_info=True)
         dense.append(linf_ratio(A, b, x))
         xc = nla.lstsq(A, b, method="sketch", sketch="countsketch",
-                       sketch_rows=info.sketch_rows, rng=s)
+                       sketch_size=info.sketch_size, rng=s)
         count.append(linf_ratio(A, b, xc))
     # the dense sketch meets eps = 1 on every seed; CountSketch of the same
     # size misses it by ~ sqrt(d / spikes) = 2 on a large share of them
@@ -357,10 +357,10 @@ def test_linf_rows_rules():
     rng = np.random.default_rng(0)
     A, b = problem(rng, 4096, 8, 10.0, 1.0)
     _, info = nla.lstsq(A, b, method="linf", eps=2.0, rng=0, return_info=True)
-    assert info.sketch_rows == 8 + int(np.ceil(2 * 8 * np.log(2 * 8 / 0.01) / 4))
+    assert info.sketch_size == 8 + int(np.ceil(2 * 8 * np.log(2 * 8 / 0.01) / 4))
     assert info.sketch == "srht"
     # the theorem's row count exceeds n here: exact fallback
-    x, info = nla.lstsq(A, b, method="linf", sketch_rows="theorem", rng=0, return_info=True)
+    x, info = nla.lstsq(A, b, method="linf", sketch_size="theorem", rng=0, return_info=True)
     assert info.method == "exact"
     np.testing.assert_allclose(x, scipy.linalg.lstsq(A, b)[0], rtol=1e-9)
 
@@ -448,10 +448,10 @@ def test_bad_input():
         nla.lstsq(A, b, method="sketch", eps=-1.0)
     with pytest.raises(ValueError, match="delta"):
         nla.lstsq(A, b, method="linf", delta=1.5)
-    with pytest.raises(ValueError, match="sketch_rows"):
-        nla.lstsq(A, b, method="sketch", sketch_rows=2)
-    with pytest.raises(TypeError, match="sketch_rows"):
-        nla.lstsq(A, b, method="sketch", sketch_rows=2.5)
+    with pytest.raises(ValueError, match="sketch_size"):
+        nla.lstsq(A, b, method="sketch", sketch_size=2)
+    with pytest.raises(TypeError, match="sketch_size"):
+        nla.lstsq(A, b, method="sketch", sketch_size=2.5)
     with pytest.raises(ValueError, match="maxiter"):
         nla.lstsq(A, b, maxiter=0)
     with pytest.raises(TypeError, match="A must have a real floating dtype"):
@@ -488,17 +488,26 @@ def test_zero_column_among_right_hand_sides():
     # x_j = dx_j = 0 throughout; it must neither end the sweeps early (its
     # relative update is 0, not a full step) nor fail the stall test (its
     # zero update is within any level), and inf * 0 must not be formed.
+    #
+    # The reference is [b, b], not b alone: NumPy sends a product with one
+    # column to BLAS gemv and one with two to gemm, whose roundings differ,
+    # and at a stall the updates are rounding noise, so a one-column solve
+    # may stop a sweep earlier or later. Two-column right-hand sides run the
+    # same gemm and trsm calls, in which column 0 of the result does not
+    # depend on column 1: [b, 0] must repeat column 0 of [b, b] exactly.
     rng = np.random.default_rng(3)
     A, b = problem(rng, 2000, 40, 1e8, 1e-7)
     B = np.stack([b, np.zeros_like(b)], axis=1)
     x_ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _, info1 = nla.lstsq(A, b, rng=0, return_info=True)
+        X2, info2 = nla.lstsq(A, np.stack([b, b], axis=1), rng=0, return_info=True)
         X, info = nla.lstsq(A, B, rng=0, return_info=True)
         X_dev, _, _ = _solve_both(A, B, rng=0)
+    assert info2.converged and info2.route == "cholqr"
     assert info.converged and info.route == "cholqr"
-    assert info.iterations == info1.iterations  # the zero column changes nothing
+    assert info.iterations == info2.iterations  # the zero column changes nothing
+    np.testing.assert_array_equal(X[:, 0], X2[:, 0])
     for x in (X, X_dev):
         np.testing.assert_array_equal(x[:, 1], np.zeros(40))
         err = np.linalg.norm(x[:, 0] - x_ref) / np.linalg.norm(x_ref)
@@ -542,7 +551,7 @@ def test_precondition_with_other_sketches(kind):
     A, b = problem(rng, 1500, 24, kappa, 1e-4)
     x_ref = scipy.linalg.lstsq(A, b, lapack_driver="gelsd")[0]
     x, info = nla.lstsq(A, b, sketch=kind, rng=1, return_info=True)
-    assert info.sketch == kind and info.sketch_rows == 4 * 24 and info.converged
+    assert info.sketch == kind and info.sketch_size == 4 * 24 and info.converged
     err = np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
     assert err <= dense_bound(A, b, x_ref, kappa, 1e-10)
     # and on sparse A (LSQR route), where it must stay sparse for these
@@ -644,8 +653,8 @@ def _solve_both(A, b, **kw):
     assert x.shape == x_np.shape and _host(x).dtype == A.dtype
     if b.ndim == 2:
         assert info.residual_norm.device == dev
-    assert (info.method, info.sketch, info.sketch_rows, info.rank) == (
-        info_np.method, info_np.sketch, info_np.sketch_rows, info_np.rank)
+    assert (info.method, info.sketch, info.sketch_size, info.rank) == (
+        info_np.method, info_np.sketch, info_np.sketch_size, info_np.rank)
     return _host(x), x_np, info_np
 
 
@@ -728,7 +737,8 @@ def test_sketch_and_solve_stay_on_device(dtype, method, kind, deficient, nrhs):
     assert info.method == method and info.sketch == kind
     # the sketch lstsq drew from rng=1, in its dtype, exactly
     n = A.shape[0]
-    S = nla.sketch.make_sketch(kind, n, info.sketch_rows, rng=np.random.default_rng(1), dtype=dtype)
+    S = nla.sketch.make_sketch(kind, n, info.sketch_size, rng=np.random.default_rng(1),
+                               dtype=dtype)
     S = S.to_dense().astype(np.float64)
     A64, b64 = A.astype(np.float64), b.astype(np.float64)
     SA = S @ A64
@@ -794,3 +804,173 @@ def test_nonfinite_A_found_through_the_sketch(method, sketch, bad, engine):
         A[rng.integers(n), rng.integers(d)] = bad
         with nla.config(engine=engine), pytest.raises(ValueError, match="A must not contain NaN"):
             nla.lstsq(A, np.ones(n), method=method, sketch=sketch, rng=trial)
+
+
+# ---------------------------------------------------------------------------
+# conventions: package layout, shared warning, rcond, engine, sketch plan
+# ---------------------------------------------------------------------------
+
+
+def test_package_is_least_squares_and_lstsq_the_function():
+    import importlib
+
+    import nla._backend
+    import nla.least_squares as pkg
+
+    assert pkg.lstsq is nla.lstsq and callable(nla.lstsq)
+    assert pkg.LstsqInfo is nla.LstsqInfo
+    # one warning class, the backend's, under every public name
+    assert pkg.ConvergenceWarning is nla.ConvergenceWarning is nla._backend.ConvergenceWarning
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("nla.lstsq")
+
+
+def test_rcond_validated_and_applied():
+    A = np.ones((10, 3)) + np.eye(10, 3)
+    b = np.ones(10)
+    for bad in (1.0, 1.5, -1e-3):
+        with pytest.raises(ValueError, match="rcond"):
+            nla.lstsq(A, b, rcond=bad)
+    with pytest.raises(TypeError, match="rcond"):
+        nla.lstsq(A, b, rcond="1e-3")
+    # singular values 1, 0.5, 1e-6 (well separated from any sketch's
+    # distortion): a cut at 1e-3 keeps two directions in every method, the
+    # default cut (m u) keeps all three, rcond=0 keeps every nonzero one
+    rng = np.random.default_rng(14)
+    n, d = 3000, 3
+    A = (random_orthogonal(rng, n, d) * np.array([1.0, 0.5, 1e-6])) @ random_orthogonal(rng, d).T
+    b = rng.standard_normal(n)
+    for method in ("precondition", "sketch", "linf"):
+        for rcond, rank in ((1e-3, 2), (None, 3), (0.0, 3)):
+            _, info = nla.lstsq(A, b, method=method, rcond=rcond, rng=0, return_info=True)
+            assert info.rank == rank, (method, rcond)
+    # the cut gives the truncated-SVD solution, up to the angle between the
+    # kept right singular subspaces of S A and of A: by Wedin's theorem at
+    # most about s_3 / s_2 times the sketch's distortion (<= 3), so 30 s_3 /
+    # s_2 = 6e-5; keeping the third direction would be off by ~1e6
+    x = nla.lstsq(A, b, rcond=1e-3, rng=0)
+    x_ref = scipy.linalg.lstsq(A, b, cond=1e-3)[0]
+    assert np.linalg.norm(x - x_ref) <= 30 * (1e-6 / 0.5) * np.linalg.norm(x_ref)
+
+
+def test_engine_validated_and_passed_to_the_sketch(monkeypatch):
+    import nla.least_squares._api as api
+
+    A, b = problem(np.random.default_rng(15), 800, 6, 10.0, 1e-2)
+    with pytest.raises(ValueError, match="engine"):
+        nla.lstsq(A, b, engine="fortran")
+    seen = []
+    make = api.make_sketch
+
+    def spying_make_sketch(*args, **kwargs):
+        S = make(*args, **kwargs)
+        apply = S.apply
+
+        def spying_apply(X, **kw):
+            seen.append(kw.get("engine"))
+            return apply(X, **kw)
+
+        monkeypatch.setattr(S, "apply", spying_apply)
+        return S
+
+    monkeypatch.setattr(api, "make_sketch", spying_make_sketch)
+    for method in ("precondition", "sketch", "linf"):
+        seen.clear()
+        x = nla.lstsq(A, b, method=method, engine="numpy", rng=2)
+        assert seen and set(seen) == {"numpy"}, method
+        with nla.config(engine="numpy"):
+            np.testing.assert_array_equal(x, nla.lstsq(A, b, method=method, rng=2))
+
+
+def test_engine_keyword_agrees_with_config(engine):
+    A, b = problem(np.random.default_rng(16), 1500, 10, 1e3, 1e-2)
+    for method in ("precondition", "sketch", "linf"):
+        with nla.config(engine=engine):
+            x_cfg = nla.lstsq(A, b, method=method, rng=3)
+        np.testing.assert_array_equal(nla.lstsq(A, b, method=method, engine=engine, rng=3), x_cfg)
+
+
+@pytest.mark.parametrize("sketch_size", [None, 150])
+def test_srht_size_capped_at_n(sketch_size):
+    # an SRHT has at most n rows: with n = 100 < 4 d = 160 (or a requested
+    # 150) "precondition" uses 100; "sketch" asks for 121 rows, not fewer
+    # than n, so it runs the exact solver
+    A, b = problem(np.random.default_rng(17), 100, 40, 10.0, 1e-2)
+    x, info = nla.lstsq(A, b, sketch="srht", sketch_size=sketch_size, rng=0, return_info=True)
+    assert (info.method, info.sketch, info.sketch_size) == ("precondition", "srht", 100)
+    x_ref = scipy.linalg.lstsq(A, b)[0]
+    np.testing.assert_allclose(x, x_ref, rtol=1e-9)
+    _, info = nla.lstsq(A, b, method="sketch", sketch="srht", rng=0, return_info=True)
+    assert (info.method, info.sketch, info.sketch_size) == ("exact", "sparse_sign", 160)
+
+
+def test_sparse_A_needs_numpy_b():
+    torch = pytest.importorskip("torch")
+    A = sp.random(50, 4, density=0.3, random_state=0, format="csr") + sp.eye(50, 4)
+    with pytest.raises(TypeError, match="b must be a NumPy array when A is a scipy.sparse"):
+        nla.lstsq(A, torch.ones(50, dtype=torch.float64))
+
+
+def test_cupyx_sparse_A_rejected_naming_A(monkeypatch):
+    """A cupyx.scipy.sparse A gets a TypeError naming A before anything else.
+
+    cupyx is stood in for by a module that recognises one marker class: the
+    backend asks ``sys.modules["cupyx.scipy.sparse"].issparse`` (only when
+    cupyx is loaded), so the check runs here without a GPU.
+    """
+    import sys
+    import types
+
+    class FakeCupySparse:
+        shape = (50, 4)
+
+    fake = types.ModuleType("cupyx.scipy.sparse")
+    fake.issparse = lambda x: isinstance(x, FakeCupySparse)
+    monkeypatch.setitem(sys.modules, "cupyx.scipy.sparse", fake)
+    with pytest.raises(TypeError, match=r"^A is a cupyx\.scipy\.sparse matrix"):
+        nla.lstsq(FakeCupySparse(), np.ones(50))
+
+
+# ---------------------------------------------------------------------------
+# torch CPU tensors: the stand-in for array libraries without
+# __array_namespace__ (CuPy's ndarray has none either); skipped without torch
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nrhs", [1, 2])
+@pytest.mark.parametrize("method", ["precondition", "sketch", "linf"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_torch_cpu(dtype, method, nrhs):
+    torch = pytest.importorskip("torch")
+    A, b = _device_problem(dtype, False, nrhs, 100.0, 1e-2, n=700, d=6)
+    x, info = nla.lstsq(torch.asarray(A), torch.asarray(b), method=method, rng=1,
+                        return_info=True)
+    x_np, info_np = nla.lstsq(A, b, method=method, rng=1, return_info=True)
+    assert isinstance(x, torch.Tensor) and x.device.type == "cpu"
+    assert x.dtype == getattr(torch, np.dtype(dtype).name) and tuple(x.shape) == x_np.shape
+    if nrhs == 2:
+        assert isinstance(info.residual_norm, torch.Tensor)
+    else:
+        assert isinstance(info.residual_norm, float)
+    assert (info.method, info.sketch, info.sketch_size, info.rank) == (
+        info_np.method, info_np.sketch, info_np.sketch_size, info_np.rank)
+    # same sketch (same rng) and the same algorithm up to the route (NumPy
+    # may take the semi-normal one): within twice the accuracy bound of each
+    u = np.finfo(dtype).eps
+    A64, b64 = A.astype(np.float64), b.astype(np.float64)
+    if method == "precondition":
+        x_ref = scipy.linalg.lstsq(A64, b64, lapack_driver="gelsd")[0]
+        for xj, xj_np, xj_ref, bj in zip(_columns(x.numpy()), _columns(x_np), _columns(x_ref),
+                                         _columns(b64), strict=True):
+            bound = dense_bound(A64, bj, xj_ref, 100.0, 1e-10, u=u)
+            assert np.linalg.norm(xj - xj_np) <= 2 * bound * np.linalg.norm(xj_ref)
+    else:
+        S = nla.sketch.make_sketch(info.sketch, A.shape[0], info.sketch_size,
+                                   rng=np.random.default_rng(1), dtype=dtype)
+        S = S.to_dense().astype(np.float64)
+        SA = S @ A64
+        s = scipy.linalg.svdvals(SA)
+        for xj, xj_np, bj in zip(_columns(x.numpy()), _columns(x_np), _columns(b64), strict=True):
+            xj_S = scipy.linalg.lstsq(SA, S @ bj, lapack_driver="gelsd")[0]
+            bound = _sketched_bound(S, A64, bj, xj_S, s[0] / s[-1], u)
+            assert np.linalg.norm(xj - xj_np) <= 2 * bound * np.linalg.norm(xj_S)
