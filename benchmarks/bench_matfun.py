@@ -3,13 +3,10 @@ plus error-versus-kappa and cheapest-setting tables for the fast methods."""
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 
 import nla
-from benchmarks._harness import Case, Runner
+from benchmarks._harness import Case, Runner, run_case
 
 FAMILY = "matfun"
 
@@ -61,27 +58,9 @@ INV_SETTINGS = (
 )
 
 
-def _median_time(fn, reps):
-    fn()
-    ts = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
-
-
-def _best_time(fn, reps):
-    """Best of `reps` calls: on a shared machine the minimum is the least
-    disturbed estimate of the cost, which is what the cheapest-setting table
-    compares."""
-    fn()
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+def _setting_runners(A, settings, inverse=False):
+    f = nla.inv_sqrtm if inverse else nla.sqrtm
+    return [Runner(label, lambda kw=kw: f(A, **kw), ours=True) for label, kw in settings]
 
 
 def error_cost_table(quick, batch=64, n=48):
@@ -89,29 +68,34 @@ def error_cost_table(quick, batch=64, n=48):
     forward, float64), and the cheapest eigh-free sqrtm setting reaching 1e-3,
     1e-6 and 1e-10.
 
+    Every setting of one kappa is a runner of one harness case, so the
+    times come from interleaved rounds after warm-up; the table uses each
+    runner's fastest round, the least disturbed estimate of its cost on a
+    shared machine, which is what the cheapest-setting comparison needs.
+
     Returns (rows, text) with rows = (kappa, setting, error, seconds).
     """
     rng = np.random.default_rng(7)
     kappas = [1e1, 1e2, 1e4, 1e6] if quick else [1e1, 1e2, 1e3, 1e4, 1e5, 1e6]
-    reps = 3 if quick else 5
     settings = [("eigh", {})] + [s for s in SETTINGS if not (quick and s[0] == "mtp deg 256")]
     inv_settings = [s for s in INV_SETTINGS if not (quick and s[0].endswith("deg 256"))]
     rows = []
+    reps = None
     for kappa in kappas:
         A = _spd(rng, batch, n, kappa)
-        ref = _ref(A)
-        for label, kw in settings:
-            err = _rel(nla.sqrtm(A, **kw), ref)
-            t = _best_time(lambda A=A, kw=kw: nla.sqrtm(A, **kw), reps)
-            rows.append((kappa, label, err, t))
-        ref = _ref(A, -0.5)
-        for label, kw in inv_settings:
-            err = _rel(nla.inv_sqrtm(A, **kw), ref)
-            t = _best_time(lambda A=A, kw=kw: nla.inv_sqrtm(A, **kw), reps)
-            rows.append((kappa, label, err, t))
+        ref, iref = _ref(A), _ref(A, -0.5)
+        runners = _setting_runners(A, settings) + _setting_runners(A, inv_settings, True)
+        for r in runners[len(settings):]:
+            r.accuracy = lambda Y, iref=iref: {"rel_err": _rel(Y, iref)}
+        res = run_case(Case(FAMILY, f"settings at kappa={kappa:g}", runners,
+                            accuracy=lambda X, ref=ref: {"rel_err": _rel(X, ref)}, rounds=5),
+                       quick=quick)
+        reps = res["rounds"]
+        rows += [(kappa, r["runner"], r["accuracy"]["rel_err"], r["min_s"]) for r in res["rows"]]
     head = "   setting                       " + "".join(f"   kappa={k:<8.0e}" for k in kappas)
     lines = [
-        f"error versus kappa (relative Frobenius error, max over the batch; best-of-{reps} time), "
+        f"error versus kappa (relative Frobenius error, max over the batch; fastest of {reps} "
+        "interleaved rounds), "
         f"sqrtm and inv_sqrtm forward, {batch}x{n}x{n} float64:",
         head,
     ]
@@ -185,9 +169,10 @@ def _backward_cases(A, G, Xref, dref, tag, rounds):
         Runner("nla mpa [8/8] + sign iteration to tol", ours("mpa"), ours=True),
         Runner("nla mtp deg 16 + sign iteration to tol", ours("mtp"), ours=True),
         Runner("nla mpa [5/5] + 8 sign iterations (paper)",
-               ours("mpa", degree=5, backward_tol=0, backward_max_iter=8), ours=True),
+               ours("mpa", degree=5, vjp_tol=0, vjp_maxiter=8), ours=True),
         Runner("nla newton-schulz + sign iteration to tol", ours("newton-schulz"), ours=True),
-        Runner("nla eigh + sign iteration to tol", ours("eigh", backward="lyapunov"), ours=True),
+        Runner("nla eigh + sign iteration to tol", ours("eigh", vjp_method="lyapunov"),
+               ours=True),
     ]
     return Case(FAMILY, f"sqrtm forward+backward, {tag}", runners,
                 accuracy=lambda r: {"fwd_err": _rel(r[0], Xref), "grad_err": _rel(r[1], dref)},
@@ -247,18 +232,26 @@ def cases(quick):
 
     # error versus kappa and cost of every setting, and the cheapest settings
     _, table = error_cost_table(quick)
-    A = _spd(rng, 64, 48, 1e4)
+    out.append(_cost_case(_spd(rng, 64, 48, 1e4), table))
+    return out
+
+
+def _cost_case(A, table):
+    """Every eigh-free setting at kappa = 1e4 beside scipy's Schur method."""
+    import scipy.linalg
+
     ref = _ref(A)
-    runners = [Runner("nla.sqrtm eigh", lambda: nla.sqrtm(A), ours=True)]
+    runners = [
+        Runner("scipy.linalg.sqrtm (batch)", lambda: scipy.linalg.sqrtm(A).real),
+        Runner("nla.sqrtm eigh", lambda: nla.sqrtm(A), ours=True),
+    ]
     runners += [
         Runner(f"nla.sqrtm {label}", lambda kw=kw: nla.sqrtm(A, **kw), ours=True)
         for label, kw in SETTINGS
         if "deg 256" not in label
     ]
-    out.append(Case(FAMILY, "error versus cost at kappa=1e4, 64x48x48 float64", runners,
-                    accuracy=lambda X: {"rel_err": _rel(X, ref)},
-                    reference="nla.sqrtm eigh", rounds=3, notes=table))
-    return out
+    return Case(FAMILY, "error versus cost at kappa=1e4, 64x48x48 float64", runners,
+                accuracy=lambda X: {"rel_err": _rel(X, ref)}, rounds=3, notes=table)
 
 
 def plot(outdir, quick):
@@ -312,8 +305,12 @@ def plot(outdir, quick):
     for b in batches:
         A = _spd(rng, b, 48, 100.0)
         G = rng.standard_normal(A.shape)
-        for k, f in timers.items():
-            times[k].append(_median_time(lambda f=f, A=A, G=G: f(A, G), 3))
+        runners = [Runner(k, lambda f=f, A=A, G=G: f(A, G), ours=k.startswith("nla"))
+                   for k, f in timers.items()]
+        res = run_case(Case(FAMILY, f"forward+backward, batch {b}", runners, rounds=5),
+                       quick=quick)
+        for row in res["rows"]:
+            times[row["runner"]].append(row["median_s"])
     for k in timers:
         ax[1].loglog(batches, np.array(times[k]) * 1e3, "o-", ms=3, label=k)
     ax[1].set_xlabel("batch size (48x48, kappa=100, float64)")

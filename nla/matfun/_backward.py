@@ -105,22 +105,6 @@ def lanczos_min(xp, B, k):
     return xp.reshape(theta, theta.shape + (1, 1))
 
 
-def _sign_step(xp, B, C, symmetric, I15, Bh=None, B2h=None):
-    """One update of C, C <- C T + B (C B - B C)/2, with T = (3I - B^2)/2.
-
-    Returns (T, new C); the caller forms B T when it needs it. `Bh` = B/2
-    and `B2h` = B^2/2 are passed when already computed.
-    """
-    if Bh is None:
-        Bh = B * 0.5
-    if B2h is None:
-        B2h = xp.matmul(Bh, B)
-    T = I15 - B2h
-    Qh = xp.matmul(Bh, C)  # B C / 2
-    K = mT(xp, Qh) - Qh if symmetric else xp.matmul(C, Bh) - Qh  # (C B - B C) / 2
-    return T, xp.matmul(C, T) + xp.matmul(B, K)
-
-
 def _scaled_start(xp, B, C, symmetric, I15, maxiter):
     """The scaled first steps of the sign iteration; returns (B, C, steps).
 
@@ -149,7 +133,11 @@ def _scaled_start(xp, B, C, symmetric, I15, maxiter):
         lo = a * lo * (3 - a * a * lo * lo) / 2
         B = B * a
         C = C * a
-        T, C = _sign_step(xp, B, C, symmetric, I15)
+        Bh = B * 0.5
+        T = I15 - xp.matmul(Bh, B)
+        Qh = xp.matmul(Bh, C)
+        K = mT(xp, Qh) - Qh if symmetric else xp.matmul(C, Bh) - Qh
+        C = xp.matmul(C, T) + xp.matmul(B, K)
         B = xp.matmul(B, T)
     return B, C, steps
 
@@ -211,7 +199,10 @@ def sign_lyapunov(xp, X, G, tol, maxiter, allow_unconverged=False, A=None):
                 break
             prev = t
             sched.plan(t)
-        T, C = _sign_step(xp, B, C, symmetric, I15, Bh, B2h)
+        T = I15 - B2h  # (3I - B^2) / 2
+        Qh = xp.matmul(Bh, C)  # B C / 2
+        K = mT(xp, Qh) - Qh if symmetric else xp.matmul(C, Bh) - Qh  # (C B - B C) / 2
+        C = xp.matmul(C, T) + xp.matmul(B, K)
         if sched.updated():
             converged = True
             break

@@ -33,8 +33,8 @@ def batched_eigh(xp, A):
     """``xp.linalg.eigh``; on NumPy, batches of small matrices use one BLAS thread.
 
     NumPy loops over the batch calling LAPACK once per matrix, and for small
-    n multithreaded BLAS only adds synchronization, which on a machine whose
-    cores are shared shows as spikes of seconds (see the benchmark docs).
+    n multithreaded BLAS only adds synchronization, which is slow and, when
+    the cores are shared, erratic (see the benchmark docs).
     """
     if A.shape[-1] >= SMALL_EIGH or A.ndim == 2 or not is_numpy_namespace(xp):
         return xp.linalg.eigh(A)

@@ -353,7 +353,7 @@ def test_inverse_whitens(n, log_kappa, seed, method, shape):
     A, _ = spd(seed, n, log_kappa, batch=(2,), shape=shape)
     Y = nla.inv_sqrtm(A, method=method)
     # Y has relative error ~ n eps times the conditioning; Y A Y - I magnifies
-    # an error dY by ||A|| ||Y|| ~ kappa: bound 10 n eps kappa (measured <= 2).
+    # an error dY by ||A|| ||Y|| ~ kappa: bound 10 n eps kappa.
     kappa = 10.0**log_kappa
     res = fro(Y @ A @ Y - np.eye(n))
     assert np.all(res <= 10 * max(n, 2) * EPS[np.float64] * kappa * np.sqrt(n))

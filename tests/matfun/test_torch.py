@@ -128,6 +128,23 @@ def test_device_route_runs_generic_code_on_tensors(fn, ref, with_vjp, _vjp, meth
     np.testing.assert_allclose(A.grad.numpy(), d_np, rtol=0, atol=tol * np.abs(d_np).max())
 
 
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_tensors_through_array_api_compat_reject_bad_input(method, dtype):
+    # nla.sqrtm on a tensor (no adapter): an indefinite matrix with a
+    # positive diagonal gets nla's ValueError on every route, including the
+    # Cholesky check of the series methods, where torch raises its own
+    # LinAlgError (a RuntimeError) rather than NumPy's.
+    q = np.linalg.qr(np.random.default_rng(11).standard_normal((4, 4)))[0]
+    hidden = (q * np.array([1.0, 2.0, -0.5, 3.0])) @ q.T
+    hidden = (hidden + hidden.T) / 2
+    assert np.all(np.diag(hidden) > 0)  # passes the diagonal test
+    hidden = torch.asarray(hidden, dtype=dtype)
+    for f in (nla.sqrtm, nla.inv_sqrtm):
+        with pytest.raises(ValueError, match="positive semidefinite|not positive|diverged"):
+            f(hidden, method=method)
+
+
 def test_chain_through_a_parameterization():
     # A = B B^T + I: the adapter composes with torch's own operations.
     rng = np.random.default_rng(4)
