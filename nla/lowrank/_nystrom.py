@@ -178,7 +178,8 @@ def nystrom(
     Parameters
     ----------
     A : (m, n) array or scipy.sparse matrix
-        The matrix (one pass: ``A X`` and ``Y^T A``).
+        The matrix (one pass: ``A X`` and ``Y^T A``). ``cupyx.scipy.sparse``
+        input raises TypeError.
     k : int
         Rank of the result, ``1 <= k <= min(m, n)``.
     oversample : int or None, default None
@@ -292,7 +293,8 @@ def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True, engine=None
     Parameters
     ----------
     A : (n, n) array or scipy.sparse matrix
-        Symmetric positive semidefinite.
+        Symmetric positive semidefinite (``cupyx.scipy.sparse`` input raises
+        TypeError).
     k : int
         Rank of the result, ``1 <= k <= n``.
     oversample : int, default 10

@@ -76,7 +76,7 @@ def range_finder(A, size, *, n_iter=2, rng=None, check_finite=True, engine=None)
     Parameters
     ----------
     A : (m, n) array, scipy.sparse matrix or LinearOperator
-        The matrix.
+        The matrix (``cupyx.scipy.sparse`` input raises TypeError).
     size : int
         Number of basis vectors, ``1 <= size <= min(m, n)``. This is the
         number of columns of the Gaussian test matrix, i.e. the sketch size:
@@ -117,9 +117,7 @@ def range_finder(A, size, *, n_iter=2, rng=None, check_finite=True, engine=None)
     >>> bool(np.allclose(Q @ (Q.T @ A), A))
     True
     """
-    A, xp = check_lowrank_matrix(
-        A, "range_finder", allow_operator=True, check_finite=check_finite
-    )
+    A, xp = check_lowrank_matrix(A, "range_finder", allow_operator=True, check_finite=check_finite)
     size = check_target_rank(size, A, "size")
     n_iter = check_int(n_iter, "n_iter", low=0)
     check_engine(engine)
@@ -139,7 +137,8 @@ def rsvd(A, k, *, oversample=10, n_iter="auto", rng=None, check_finite=True, eng
     ----------
     A : (m, n) array, scipy.sparse matrix or scipy.sparse.linalg.LinearOperator
         The matrix. A LinearOperator needs ``matmat`` and ``rmatmat`` (or
-        ``matvec`` and ``rmatvec``).
+        ``matvec`` and ``rmatvec``). ``cupyx.scipy.sparse`` input raises
+        TypeError (pass a dense CuPy array or a scipy.sparse matrix).
     k : int
         Target rank, ``1 <= k <= min(m, n)``.
     oversample : int, default 10

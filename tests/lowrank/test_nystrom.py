@@ -35,9 +35,10 @@ def test_exact_recovery_when_rank_le_k(prob, sketch, sparse):
 @pytest.mark.parametrize("shape", [(7, 9), (20, 50), (30, 31)])
 @pytest.mark.parametrize("sketch", ["srht", "sparse_sign"])
 def test_exact_recovery_without_room_to_oversample(shape, sketch):
-    # k = m < n: r = m, so X has no spare column. A structured X lost a
-    # direction here on most seeds (found by Hypothesis on a 7 x 9 matrix of
-    # rank 7), so X is Gaussian in this case; same tolerance as above.
+    # k = m < n: r = m, so X has no spare column. A structured X can lose a
+    # direction here (found by Hypothesis on a 7 x 9 matrix of rank 7; the
+    # benchmark's "no spare column" case counts how often), so X is Gaussian
+    # in this case; same tolerance as above.
     m, n = shape
     rng = np.random.default_rng(m * n)
     A = random_orthogonal(rng, m) @ np.eye(m, n) @ random_orthogonal(rng, n).T

@@ -233,8 +233,8 @@ def test_general_formula_keeps_the_rank_of_the_product():
     # C (3 x 5) of rank 3 with kappa(C) ~ 80 and R (5 x 4) of rank 4 whose
     # row spaces meet in 2 dimensions: rank(C R) = 2. C^+ C carries rounding
     # amplified by kappa(C); a cut relative to ||R|| alone kept a third,
-    # spurious direction on about 1 seed in 10 here (found by the thorough
-    # Hypothesis profile; seeds 55, 159, 174, 203 and 227 among them).
+    # spurious direction for some of these seeds (55, 159, 174, 203 and 227
+    # among them; found by the thorough Hypothesis profile).
     for seed in range(300):
         rng = np.random.default_rng(seed)
         W = random_orthogonal(rng, 5)
