@@ -8,15 +8,6 @@ from ._checks import METHODS, VJP_METHODS, check_like, prepare, vjp_method_of
 from ._common import sym
 from ._forward import eigh_factor, forward
 
-__all__ = [
-    "sqrtm",
-    "inv_sqrtm",
-    "sqrtm_vjp",
-    "inv_sqrtm_vjp",
-    "sqrtm_with_vjp",
-    "inv_sqrtm_with_vjp",
-]
-
 
 def _with_vjp(A, *, method, degree, tol, maxiter, check_finite, sym_rtol, inverse,
               engine, vjp_method=None, vjp_tol=None, vjp_maxiter=100, make_vjp=True):
