@@ -636,13 +636,6 @@ def _device1():
     return xs, xs.Device("device1")
 
 
-def _host(x):
-    """NumPy copy of an array_api_strict array from any device."""
-    import array_api_strict as xs
-
-    return np.asarray(xs.asarray(x, device=xs.Device("CPU_DEVICE")))
-
-
 def _solve_both(A, b, **kw):
     """lstsq on NumPy and on device1 (same rng); checks the device and dtype."""
     xs, dev = _device1()
@@ -650,12 +643,12 @@ def _solve_both(A, b, **kw):
     x, info = nla.lstsq(xs.asarray(A, device=dev), xs.asarray(b, device=dev),
                         return_info=True, **kw)
     assert x.device == dev
-    assert x.shape == x_np.shape and _host(x).dtype == A.dtype
+    assert x.shape == x_np.shape and to_host(x).dtype == A.dtype
     if b.ndim == 2:
         assert info.residual_norm.device == dev
     assert (info.method, info.sketch, info.sketch_size, info.rank) == (
         info_np.method, info_np.sketch, info_np.sketch_size, info_np.rank)
-    return _host(x), x_np, info_np
+    return to_host(x), x_np, info_np
 
 
 def _device_problem(dtype, deficient, nrhs, kappa, res, seed=21, n=400, d=6):
@@ -960,7 +953,7 @@ def test_torch_cpu(dtype, method, nrhs):
     A64, b64 = A.astype(np.float64), b.astype(np.float64)
     if method == "precondition":
         x_ref = scipy.linalg.lstsq(A64, b64, lapack_driver="gelsd")[0]
-        for xj, xj_np, xj_ref, bj in zip(_columns(x.numpy()), _columns(x_np), _columns(x_ref),
+        for xj, xj_np, xj_ref, bj in zip(_columns(to_host(x)), _columns(x_np), _columns(x_ref),
                                          _columns(b64), strict=True):
             bound = dense_bound(A64, bj, xj_ref, 100.0, 1e-10, u=u)
             assert np.linalg.norm(xj - xj_np) <= 2 * bound * np.linalg.norm(xj_ref)
@@ -970,7 +963,7 @@ def test_torch_cpu(dtype, method, nrhs):
         S = S.to_dense().astype(np.float64)
         SA = S @ A64
         s = scipy.linalg.svdvals(SA)
-        for xj, xj_np, bj in zip(_columns(x.numpy()), _columns(x_np), _columns(b64), strict=True):
+        for xj, xj_np, bj in zip(_columns(to_host(x)), _columns(x_np), _columns(b64), strict=True):
             xj_S = scipy.linalg.lstsq(SA, S @ bj, lapack_driver="gelsd")[0]
             bound = _sketched_bound(S, A64, bj, xj_S, s[0] / s[-1], u)
             assert np.linalg.norm(xj - xj_np) <= 2 * bound * np.linalg.norm(xj_S)
