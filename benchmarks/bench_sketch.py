@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import nla
-from benchmarks._harness import Case, Runner
+from benchmarks._harness import Case, Runner, run_case
 
 FAMILY = "sketch"
 
@@ -101,16 +101,98 @@ def cases(quick):
     return out
 
 
+def _fjlt_variance_rows():
+    """k Var(||S x||^2 / ||x||^2) over 2000 FJLTs with m nonzeros per row of P.
+
+    The prediction is ``2 + 9/m`` (a Gaussian map: 2); the derivation is at
+    ``_FJLT_MIN_NNZ_PER_ROW`` in nla/sketch/_hadamard.py. The standard error
+    of a sample variance of N draws is about sqrt(2/N) of it, 3% here.
+    Seeded: the figures do not depend on the machine.
+    """
+    d, k = 512, 64
+    x = np.random.default_rng(11).standard_normal(d)
+    rows = []
+    for m in (4, 8, 16, 22, 32):
+        sketches = (
+            nla.sketch.fjlt(d, k, q=m / d, rng=np.random.default_rng([m, i])) for i in range(2000)
+        )
+        r = np.array([np.sum((S @ x) ** 2) for S in sketches]) / np.sum(x**2)
+        measured = float(r.var(ddof=1) * k)
+        rows.append((f"fjlt, m = {m}", measured, 2 + 9 / m))
+    return rows
+
+
+def _jl_failure_rows():
+    """Share of 200 seeds whose sketch misses distortion 0.5 at k = jl_dim(20, 0.5).
+
+    20 points in d = 500 (the Hadamard sketches pad to 512); FJLT rows at m
+    nonzeros per row of P: the bare Fandina-Hogsgaard-Larsen density
+    ``ln(n)^2 / alpha`` is about 4 here, the default floor 22. Seeded.
+    """
+    n, d, eps = 20, 500, 0.5
+    k = nla.sketch.jl_dim(n, eps)
+    X = np.random.default_rng(10_007).standard_normal((n, d))
+    makers = {
+        "gaussian": lambda s: nla.sketch.gaussian(d, k, rng=s),
+        "srht": lambda s: nla.sketch.srht(d, k, rng=s),
+        "sparse_sign": lambda s: nla.sketch.sparse_sign(d, k, rng=s),
+        "fjlt, m = 4": lambda s: nla.sketch.fjlt(d, k, q=4 / 512, rng=s),
+        "fjlt, m = 8": lambda s: nla.sketch.fjlt(d, k, q=8 / 512, rng=s),
+        "fjlt, n_points=20 (m = 22)": lambda s: nla.sketch.fjlt(d, k, n_points=n, rng=s),
+    }
+    rows = []
+    for name, make in makers.items():
+        worst = [_distortion(X, X @ make(seed).T, n) for seed in range(200)]
+        rows.append((name, float(np.mean(np.asarray(worst) > eps))))
+    return rows
+
+
+def _print_measurements(distortion, ks):
+    """The figures the sketch docs page quotes (section "Measurements")."""
+    print("== sketch: median max pairwise distortion (5 seeds) by k")
+    print("   " + " " * 12 + "".join(f"{'k=' + str(k):>9}" for k in ks))
+    for name, med in distortion.items():
+        print(f"   {name:<12}" + "".join(f"{v:9.3f}" for v in med))
+    print("== sketch: FJLT, k Var(||Sx||^2/||x||^2) over 2000 sketches, d=512, k=64")
+    for name, measured, predicted in _fjlt_variance_rows():
+        print(f"   {name:<14} measured {measured:6.3f}  predicted {predicted:6.3f}"
+              f"  ratio {measured / predicted:5.3f}")
+    print("== sketch: share of 200 seeds missing distortion 0.5 at k = jl_dim(20, 0.5), d=500")
+    for name, share in _jl_failure_rows():
+        print(f"   {name:<28} {share:6.3f}")
+
+
+def _fwht_ns_per_number(sizes, total, rng, quick):
+    """Median ns per number of FWHT and FFT along rows, by the harness."""
+    import scipy.fft
+
+    res = {"scipy.fft.fft": [], "nla.fwht": []}
+    for dd in sizes:
+        Z = rng.standard_normal((total // dd, dd))
+        case = Case(
+            FAMILY,
+            f"fwht vs fft, d={dd}",
+            [
+                Runner("scipy.fft.fft", lambda Z=Z: scipy.fft.fft(Z, axis=1)),
+                Runner("nla.fwht", lambda Z=Z: nla.fwht(Z), ours=True),
+            ],
+            rounds=5,
+        )
+        out = run_case(case, quick=quick)
+        for row in out["rows"]:
+            res[row["runner"]].append(row["median_s"] / Z.size * 1e9)
+    return res
+
+
 def plot(outdir, quick):
-    """Distortion versus sketch size, and FWHT time versus length."""
+    """Distortion versus sketch size, and FWHT time versus length; prints the
+    measurements the docs page quotes."""
     import os
-    import time
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import scipy.fft
 
     os.makedirs(outdir, exist_ok=True)
     rng = np.random.default_rng(20)
@@ -125,10 +207,12 @@ def plot(outdir, quick):
         "sparse_sign": lambda k, s: nla.sketch.sparse_sign(d, k, rng=s),
         "fjlt": lambda k, s: nla.sketch.fjlt(d, k, n_points=n, rng=s),
     }
+    distortion = {}
     for name, make in makers.items():
         med = [
             np.median([_distortion(X, X @ make(k, 100 + s).T, 100) for s in range(5)]) for k in ks
         ]
+        distortion[name] = med
         ax[0].loglog(ks, med, "o-", label=name)
     ax[0].loglog(ks, [np.sqrt(8 * np.log(100) / k) for k in ks], "k:", label="sqrt(8 ln n / k)")
     ax[0].set_xscale("log", base=2)
@@ -139,22 +223,7 @@ def plot(outdir, quick):
     ax[0].set_title("Distortion versus k (median of 5 seeds)")
 
     sizes = [2**p for p in range(6, 17 if quick else 19, 2)]
-    total = 2**21
-    res = {"scipy.fft.fft": [], "nla.fwht": []}
-    for dd in sizes:
-        Z = rng.standard_normal((total // dd, dd))
-        nla.fwht(Z)  # compile / warm up
-        fns = (
-            ("scipy.fft.fft", lambda Z=Z: scipy.fft.fft(Z, axis=1)),
-            ("nla.fwht", lambda Z=Z: nla.fwht(Z)),
-        )
-        for label, fn in fns:
-            ts = []
-            for _ in range(5):
-                t0 = time.perf_counter()
-                fn()
-                ts.append(time.perf_counter() - t0)
-            res[label].append(np.median(ts) / Z.size * 1e9)
+    res = _fwht_ns_per_number(sizes, 2**21, rng, quick)
     for label, v in res.items():
         ax[1].semilogx(sizes, v, "o-", label=label, base=2)
     ax[1].set_xlabel("transform length d (2^21 numbers in all)")
@@ -166,3 +235,4 @@ def plot(outdir, quick):
     fig.savefig(path, dpi=80)
     plt.close(fig)
     print(f"wrote {path}")
+    _print_measurements(distortion, ks)

@@ -121,21 +121,25 @@ class SRHTSketch(_HadamardSketch):
         super().__init__(d, k, rng, dtype)
         self.rows = np.sort(rng.choice(self.d_pad, size=k, replace=False)).astype(np.int64)
         self.scale = math.sqrt(self.d_pad / k)
+        # the scale as the operator holds it (rounded to S.dtype), the same in
+        # the kernels' P, the generic code and the adjoint, so that S.T is
+        # the transpose of S also for a float32 sketch of float64 data
+        self._scale = float(np.asarray(self.scale, dtype=self.dtype))
         self._csr = (
             np.arange(k + 1, dtype=np.int64),
             self.rows,
-            np.full(k, self.scale, dtype=self.dtype),
+            np.full(k, self._scale, dtype=self.dtype),
         )
 
     def _p_rows(self, Z, xp):
         idx = self._on("rows", xp, lambda: self.rows, device=device_of(Z))
-        return xp.take(Z, idx, axis=1) * self.scale
+        return xp.take(Z, idx, axis=1) * self._scale
 
     def _p_adjoint(self, Y, xp):
         n = Y.shape[1]
         if is_numpy_namespace(xp):
             Z = np.zeros((self.d_pad, n), dtype=Y.dtype)
-            Z[self.rows] = Y * self.scale
+            Z[self.rows] = Y * self._scale
             return Z
         # the same scatter written as a gather, since the array API has no
         # assignment through an index array: row j of the result is row
@@ -143,7 +147,7 @@ class SRHTSketch(_HadamardSketch):
         # for the rows not sampled
         dev = device_of(Y)
         pos = self._on("scatter", xp, self._scatter_index, device=dev)
-        Yz = xp.concat((Y * self.scale, _zeros(xp, (1, n), Y.dtype, dev)), axis=0)
+        Yz = xp.concat((Y * self._scale, _zeros(xp, (1, n), Y.dtype, dev)), axis=0)
         return xp.take(Yz, pos, axis=0)
 
     def _scatter_index(self):
