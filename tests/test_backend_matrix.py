@@ -12,8 +12,10 @@ dtype of the function's capability record (:mod:`nla._capabilities`):
   device and in the caller's precision, and the compared quantities agree
   with the NumPy result of the widest dtype within ``size * cond * eps`` of
   the tested dtype (plus ``cond * tol`` for an iterative solver's stopping
-  tolerance), where ``size`` is the largest input dimension and ``cond``
-  the condition number of the compared quantity on the constructed input;
+  tolerance), where ``size`` is the largest dimension of the inputs and
+  results and ``cond`` the condition number of the computation on the
+  constructed input (of the problem, or of the linear solve a method makes,
+  or of the selected factors of a CUR);
 * an unsupported library or input form raises TypeError naming the
   argument;
 * a known failure is a strict xfail with its reason.
@@ -27,8 +29,10 @@ capability record has no case here.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import inspect
 import numbers
+import pkgutil
 import warnings
 from types import SimpleNamespace
 
@@ -139,6 +143,8 @@ class Case:
     (default: every array of the result). `matrix` names the argument that
     may be sparse or a LinearOperator. `reference(a)` replaces `call` for the
     NumPy reference when the function takes no NumPy input.
+    `cond` is a number or ``cond(inputs, ref)`` of the float64 host inputs
+    and the compared parts of the NumPy reference.
     `sparse_reference` says that sparse input runs another algorithm by
     design, so the sparse forms are compared with the NumPy float64 result
     for the same sparse input.
@@ -149,7 +155,7 @@ class Case:
     call: object
     variant: str = ""
     compare: object = None
-    cond: float = 1.0
+    cond: object = 1.0
     solver_tol: float = 0.0
     matrix: str | None = None
     reference: object = None
@@ -164,27 +170,41 @@ class Case:
         return CAPABILITIES[self.name]
 
 
-def _lowrank(rng, m, n, s=(5.0, 4.0, 3.0, 2.0, 1.0)):
-    return with_singular_values(rng, m, n, s)
+#: spectrum of the rank-5 test matrices of the low-rank family
+_SPECTRUM = np.array([5.0, 4.0, 3.0, 2.0, 1.0])
+#: sensitivity of their singular subspaces and of the rank-5 approximation:
+#: ``sigma_1 / min(gap)``, the gap to zero included
+_LOWRANK_COND = _SPECTRUM[0] / min(-np.diff(_SPECTRUM).min(), _SPECTRUM[-1])
 
 
-def _psd(rng, n, lam=(5.0, 4.0, 3.0, 2.0, 1.0)):
-    Q = random_orthogonal(rng, n, len(lam))
-    A = (Q * np.asarray(lam)) @ Q.T
+def _lowrank(rng, m, n):
+    return with_singular_values(rng, m, n, _SPECTRUM)
+
+
+def _psd(rng, n):
+    Q = random_orthogonal(rng, n, _SPECTRUM.size)
+    A = (Q * _SPECTRUM) @ Q.T
     return (A + A.T) / 2
 
 
-def _spd_batch(rng, n=6, kappa=10.0):
-    return spd_with_condition(rng, n, kappa, batch=(2,))
+_SPD_KAPPA = 10.0
+
+
+def _spd_batch(rng, n=6):
+    return spd_with_condition(rng, n, _SPD_KAPPA, batch=(2,))
 
 
 def _cotangent(rng, n=6):
     return rng.standard_normal((2, n, n))
 
 
+_LSTSQ_KAPPA = 10.0
+_PINV_KAPPA = 10.0  # of C and of R: kappa(C R) <= 100
+
+
 def _lstsq_inputs(ncols_b):
     def make(rng):
-        A = with_singular_values(rng, 64, 8, np.logspace(0, -1, 8))
+        A = with_singular_values(rng, 64, 8, np.logspace(0, -np.log10(_LSTSQ_KAPPA), 8))
         x = rng.standard_normal((8, ncols_b)) if ncols_b else rng.standard_normal(8)
         return {"A": A, "b": A @ x}
 
@@ -208,6 +228,14 @@ def _cur_compare(f, H):
         "R": H(f.R),
         "dense": H(f.to_dense()),
     }
+
+
+def _cur_condition(inputs, ref):
+    """kappa(C) + kappa(R): the first-order amplification of C U R = C C^+ A R^+ R."""
+    if "C" not in ref:
+        f = nla.cur(inputs["A"], 5, rng=SEED)
+        ref = {"C": f.C, "R": f.R}
+    return np.linalg.cond(ref["C"]) + np.linalg.cond(ref["R"])
 
 
 def _sketch_inputs(shape_by_name):
@@ -267,18 +295,48 @@ def _with_vjp(name, method, vjp_method):
     return call
 
 
+def _pade_condition(inverse, m=8):
+    """Condition number of the solve in the [m/m] Pade evaluation, plus kappa(A).
+
+    ``sqrt(1 - z) ~ P(z) / Q(z)`` with ``Q(z) = prod_j (1 - cos^2(j pi /
+    (2m + 1)) z)`` and ``P(z) = prod_j (1 - cos^2((2j - 1) pi / (2 (2m +
+    1))) z)`` (the partial-fraction form of the diagonal Pade approximants of
+    the square root), evaluated on the spectrum ``z = 1 - lambda / c``, ``c =
+    ||A^2||_F^(1/2)``, of the scaled input. sqrtm solves with Q, inv_sqrtm
+    with P.
+    """
+    j = np.arange(1, m + 1)
+    if inverse:
+        roots = np.cos((2 * j - 1) * np.pi / (2 * (2 * m + 1))) ** 2
+    else:
+        roots = np.cos(j * np.pi / (2 * m + 1)) ** 2
+
+    def cond(inputs, ref):
+        A = inputs["A"]
+        worst = 1.0
+        for Ai in A.reshape(-1, *A.shape[-2:]):
+            z = 1 - np.linalg.eigvalsh(Ai) / np.sqrt(np.linalg.norm(Ai @ Ai))
+            vals = np.abs(np.prod(1 - roots[:, None] * z[None, :], axis=0))
+            worst = max(worst, vals.max() / vals.min())
+        return _SPD_KAPPA + worst
+
+    return cond
+
+
 def _matfun_cases():
     out = []
     for name in ("sqrtm", "inv_sqrtm"):
         for m in ("eigh", "newton-schulz", "mpa", "mtp"):
-            out.append(Case(name, _spd_inputs, _forward(name, m), m, cond=10.0, matrix="A"))
+            cond = _pade_condition(name == "inv_sqrtm") if m == "mpa" else _SPD_KAPPA
+            out.append(Case(name, _spd_inputs, _forward(name, m), m, cond=cond, matrix="A"))
         for m in ("eigh", "lyapunov"):
             call = _backward(name, m)
-            out.append(Case(f"{name}_vjp", _spd_g_inputs, call, m, cond=10.0, matrix="A"))
+            out.append(Case(f"{name}_vjp", _spd_g_inputs, call, m, cond=_SPD_KAPPA, matrix="A"))
         for m, b in (("eigh", "eigh"), ("newton-schulz", "lyapunov")):
             call = _with_vjp(name, m, b)
+            variant = f"{m}/{b}"
             out.append(
-                Case(f"{name}_with_vjp", _spd_g_inputs, call, f"{m}/{b}", cond=10.0, matrix="A")
+                Case(f"{name}_with_vjp", _spd_g_inputs, call, variant, cond=_SPD_KAPPA, matrix="A")
             )
     return out
 
@@ -297,7 +355,7 @@ def _torch_adapter_cases():
                 f"matfun.torch.{name}",
                 _spd_inputs,
                 call,
-                cond=10.0,
+                cond=_SPD_KAPPA,
                 reference=lambda a, name=name: getattr(nla, name)(a.A),
             )
         )
@@ -348,7 +406,7 @@ CASES = [
         _lstsq_inputs(0),
         lambda a, dt: nla.lstsq(a.A, a.b, rng=SEED),
         variant="precondition",
-        cond=10.0,
+        cond=_LSTSQ_KAPPA,
         solver_tol=1e-10,
         matrix="A",
     ),
@@ -357,7 +415,7 @@ CASES = [
         _lstsq_inputs(2),
         lambda a, dt: nla.lstsq(a.A, a.b, method="sketch", rng=SEED),
         variant="sketch",
-        cond=10.0,
+        cond=_LSTSQ_KAPPA,
         matrix="A",
     ),
     Case(
@@ -365,7 +423,7 @@ CASES = [
         _lstsq_inputs(0),
         lambda a, dt: nla.lstsq(a.A, a.b, method="linf", rng=SEED),
         variant="linf",
-        cond=10.0,
+        cond=_LSTSQ_KAPPA,
         matrix="A",
     ),
     Case(
@@ -374,7 +432,7 @@ CASES = [
         lambda a, dt: nla.lstsq(a.A, a.b, rng=SEED, return_info=True),
         variant="info",
         compare=lambda r, H: {"x": H(r[0])},
-        cond=10.0,
+        cond=_LSTSQ_KAPPA,
         solver_tol=1e-10,
         matrix="A",
     ),
@@ -385,7 +443,7 @@ CASES = [
         lambda a, dt: nla.rsvd(a.A, 5, rng=SEED),
         variant="tall",
         compare=_svd_compare,
-        cond=5.0,
+        cond=_LOWRANK_COND,
         matrix="A",
     ),
     Case(
@@ -394,7 +452,7 @@ CASES = [
         lambda a, dt: nla.rsvd(a.A, 5, rng=SEED),
         variant="wide",
         compare=_svd_compare,
-        cond=5.0,
+        cond=_LOWRANK_COND,
         matrix="A",
     ),
     Case(
@@ -402,7 +460,7 @@ CASES = [
         lambda rng: {"A": _lowrank(rng, 40, 30)},
         lambda a, dt: nla.range_finder(a.A, 5, rng=SEED),
         compare=lambda Q, H: {"QQt": _projector(Q, H)},
-        cond=5.0,
+        cond=_LOWRANK_COND,
         matrix="A",
     ),
     Case(
@@ -410,7 +468,7 @@ CASES = [
         lambda rng: {"A": _lowrank(rng, 40, 30)},
         lambda a, dt: nla.nystrom(a.A, 5, rng=SEED),
         compare=lambda f, H: {"dense": H(f.to_dense())},
-        cond=5.0,
+        cond=_LOWRANK_COND,
         matrix="A",
     ),
     Case(
@@ -418,7 +476,7 @@ CASES = [
         lambda rng: {"A": _psd(rng, 30)},
         lambda a, dt: nla.nystrom_psd(a.A, 5, rng=SEED),
         compare=lambda f, H: {"eigenvalues": H(f.eigenvalues), "dense": H(f.to_dense())},
-        cond=5.0,
+        cond=_LOWRANK_COND,
         matrix="A",
     ),
     *(
@@ -428,7 +486,7 @@ CASES = [
             lambda a, dt, m=method: nla.cur(a.A, 5, method=m, rng=SEED),
             variant=method,
             compare=_cur_compare,
-            cond=5.0,
+            cond=_cur_condition,
             matrix="A",
             sparse_reference=method == "qr",  # a sparse sign sketch instead of an SRHT
         )
@@ -438,12 +496,12 @@ CASES = [
         Case(
             "pinv_cr",
             lambda rng: {
-                "C": with_singular_values(rng, 20, 5, np.logspace(0, -1, 5)),
-                "R": with_singular_values(rng, 5, 15, np.logspace(0, -1, 5)),
+                "C": with_singular_values(rng, 20, 5, np.logspace(0, -np.log10(_PINV_KAPPA), 5)),
+                "R": with_singular_values(rng, 5, 15, np.logspace(0, -np.log10(_PINV_KAPPA), 5)),
             },
             lambda a, dt, m=method: nla.pinv_cr(a.C, a.R, method=m, rng=SEED),
             variant=method,
-            cond=100.0,
+            cond=_PINV_KAPPA**2,
         )
         for method in ("exact", "randomized")
     ),
@@ -451,25 +509,25 @@ CASES = [
         "SVDResult.to_dense",
         lambda rng: {"A": _lowrank(rng, 40, 30)},
         lambda a, dt: nla.rsvd(a.A, 5, rng=SEED).to_dense(),
-        cond=5.0,
+        cond=_LOWRANK_COND,
     ),
     Case(
         "LowRank.to_dense",
         lambda rng: {"A": _lowrank(rng, 40, 30)},
         lambda a, dt: nla.nystrom(a.A, 5, rng=SEED).to_dense(),
-        cond=5.0,
+        cond=_LOWRANK_COND,
     ),
     Case(
         "NystromPSD.to_dense",
         lambda rng: {"A": _psd(rng, 30)},
         lambda a, dt: nla.nystrom_psd(a.A, 5, rng=SEED).to_dense(),
-        cond=5.0,
+        cond=_LOWRANK_COND,
     ),
     Case(
         "CUR.to_dense",
         lambda rng: {"A": _lowrank(rng, 40, 30)},
         lambda a, dt: nla.cur(a.A, 5, rng=SEED).to_dense(),
-        cond=5.0,
+        cond=_cur_condition,
         matrix="A",
     ),
     # ---------------------------------------------------------------- matfun
@@ -608,8 +666,10 @@ def _convert(case, backend, host):
     return SimpleNamespace(**out)
 
 
-def _size(host):
-    return max([max(a.shape) for a in host.values()] + [_D])
+def _size(host, ref):
+    """Largest dimension of the inputs and of the compared results."""
+    arrays = [*host.values(), *ref.values()]
+    return max(max(a.shape, default=1) for a in arrays)
 
 
 _REFERENCE = {}
@@ -692,15 +752,17 @@ def test_backend_matrix(case, backend, dtype):
         _expect_type_error(case, backend, dtype)
         return
     host, a, result = _run(case, backend, dtype)
-    like = backend.dense(np.zeros(1, dtype=dtype)) if backend.form != "cupy_sparse" else None
-    if backend.form in ("sparse", "operator"):
-        like = np.zeros(1, dtype=dtype)
+    # an array made the way the inputs were, to compare library and device with
+    like = np.zeros(1, dtype) if backend.form in ("sparse", "operator") else backend.dense(
+        np.zeros(1, dtype)
+    )
     _check_placement(result, rec, backend, like, dtype)
+    ref = _reference(case, dtype, backend)
     eps = float(np.finfo(np.dtype(dtype)).eps)
-    rtol = case.cond * (_size(host) * eps + case.solver_tol)
-    got = _compared(case, result)
+    cond = case.cond(_inputs(case, "float64"), ref) if callable(case.cond) else case.cond
+    rtol = cond * (_size(host, ref) * eps + case.solver_tol)
     what = f"{case.id} on {backend.id} {dtype}"
-    _assert_agrees(got, _reference(case, dtype, backend), rtol, what)
+    _assert_agrees(_compared(case, result), ref, rtol, what)
     # inputs are never modified
     again = _inputs(case, dtype)
     for name, arr in vars(a).items():
@@ -712,37 +774,51 @@ def test_backend_matrix(case, backend, dtype):
 # ----------------------------------------------------------------- coverage
 
 
-def _public_methods(cls):
-    base = set(dir(tuple)) | set(dir(object))
-    for name, member in inspect.getmembers(cls):
-        if name.startswith("_") or name in base:
+def _public_modules():
+    """(prefix, module) for nla and every public module below it."""
+    yield "", nla
+    for info in pkgutil.walk_packages(nla.__path__, prefix="nla."):
+        if any(part.startswith("_") for part in info.name.split(".")):
             continue
-        if inspect.isfunction(member):
-            yield name
+        try:
+            module = importlib.import_module(info.name)
+        except ImportError:
+            continue  # an optional dependency (the torch adapter without torch)
+        yield info.name.removeprefix("nla.") + ".", module
+
+
+def _methods(cls):
+    """Public methods of `cls` (not those every tuple or object has)."""
+    common = set(dir(tuple)) | set(dir(object))
+    return [
+        name
+        for name, member in inspect.getmembers(cls, inspect.isfunction)
+        if not name.startswith("_") and name not in common
+    ]
 
 
 def public_computing_names():
-    """Every public function and method that computes on arrays."""
+    """Every public function and method, by the name its record carries.
+
+    A name reachable at the top level is recorded there (``rsvd``, not
+    ``lowrank.rsvd``); a method under the first public class of its module
+    that has it (``sketch.SketchOperator.apply`` for every operator).
+    """
     names = set()
-    for name in nla.__all__:
-        obj = getattr(nla, name)
-        if not callable(obj) or inspect.ismodule(obj):
-            continue
-        if inspect.isclass(obj):
-            if issubclass(obj, BaseException):
-                names.add(name)
-            names.update(f"{name}.{m}" for m in _public_methods(obj))
-        else:
-            names.add(name)
-    base = nla.sketch.SketchOperator
-    inherited = set(_public_methods(base))
-    for name in nla.sketch.__all__:
-        obj = getattr(nla.sketch, name)
-        if inspect.isclass(obj) and issubclass(obj, base):
-            own = set(_public_methods(obj)) - inherited if obj is not base else inherited
-            names.update(f"sketch.{obj.__name__}.{m}" for m in own)
-        elif callable(obj) and not inspect.isclass(obj) and getattr(nla, name, None) is not obj:
-            names.add(f"sketch.{name}")
+    for prefix, module in _public_modules():
+        public = {getattr(module, n) for n in module.__all__ if inspect.isclass(getattr(module, n))}
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.ismodule(obj) or not callable(obj):
+                continue
+            where = "" if getattr(nla, name, None) is obj else prefix
+            if not inspect.isclass(obj) or issubclass(obj, BaseException):
+                names.add(where + name)
+                continue
+            for meth in _methods(obj):
+                mro = reversed(obj.__mro__)
+                owner = next(c for c in mro if c in public and meth in _methods(c))
+                names.add(f"{where}{owner.__name__}.{meth}")
     return names
 
 
@@ -755,3 +831,14 @@ def test_every_public_function_has_a_record_and_a_case():
         f"records without a case: {sorted(set(CAPABILITIES) - cased)}; "
         f"cases without a record: {sorted(cased - set(CAPABILITIES))}"
     )
+
+
+def test_records_claim_only_what_the_cases_exercise():
+    """A claimed batch axis has a batched case; a claimed input form has a case for it."""
+    for name, rec in CAPABILITIES.items():
+        cases = [c for c in CASES if c.name == name]
+        shapes = [a.shape for c in cases for a in c.inputs(np.random.default_rng(0)).values()]
+        if rec.batch:
+            assert any(len(s) > 2 for s in shapes), f"{name}: batch claimed, no batched case"
+        if rec.sparse or rec.cupy_sparse or rec.linear_operator:
+            assert any(c.matrix for c in cases), f"{name}: input forms claimed, no case has one"
