@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 import operator
 
+import array_api_compat
 import numpy as np
 
 from ._backend import array_namespace, is_numpy_namespace, is_operator, is_sparse
@@ -158,9 +159,7 @@ def check_array(
             raise ValueError(f"{name} must not contain NaN or Inf")
         return x
     x = _plain_ndarray(x, name)
-    if isinstance(x, (list, tuple, numbers.Number)) or (
-        not hasattr(x, "__array_namespace__") and not hasattr(x, "dtype")
-    ):
+    if isinstance(x, (list, tuple, numbers.Number)) or not array_api_compat.is_array_api_obj(x):
         try:
             x = np.asarray(x)
         except Exception as exc:
