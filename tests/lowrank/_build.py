@@ -41,9 +41,3 @@ def device1():
     xs = pytest.importorskip("array_api_strict")
     return xs, xs.Device("device1")
 
-
-def off_device(x):
-    """A NumPy copy of an array_api_strict array on any device."""
-    import array_api_strict as xs
-
-    return np.asarray(xs.asarray(x, device=xs.Device("CPU_DEVICE")))

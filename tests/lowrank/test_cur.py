@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 import nla
 from tests.helpers import assert_namespace, to_host
 
-from ._build import device1, geometric, low_rank_problem, off_device
+from ._build import device1, geometric, low_rank_problem
 
 EPS = np.finfo(np.float64).eps
 METHODS = ["deim", "qdeim", "qr", "leverage", "uniform"]
@@ -281,14 +281,14 @@ def test_non_default_device_and_sparse_input(method, core):
         assert type(f.col_idx) is np.ndarray and type(f.row_idx) is np.ndarray
         np.testing.assert_array_equal(f.col_idx, fn.col_idx)
         np.testing.assert_array_equal(f.row_idx, fn.row_idx)
-        np.testing.assert_array_equal(off_device(f.C), fn.C)
-        np.testing.assert_array_equal(off_device(f.R), fn.R)
+        np.testing.assert_array_equal(to_host(f.C), fn.C)
+        np.testing.assert_array_equal(to_host(f.R), fn.R)
         if core == "projection":
             kappa = np.linalg.cond(fn.C) + np.linalg.cond(fn.R)
         else:
             kappa = np.linalg.cond(A[np.ix_(fn.row_idx, fn.col_idx)])
         tol = 1e3 * kappa * EPS * 40 * np.linalg.norm(fn.U, 2)
-        np.testing.assert_allclose(off_device(f.U), fn.U, rtol=0, atol=tol)
+        np.testing.assert_allclose(to_host(f.U), fn.U, rtol=0, atol=tol)
     # sparse input: scipy.sparse C and R, a NumPy core, exact recovery with
     # the tolerance of test_exact_recovery_when_rank_le_k (kappa = 16)
     g = nla.cur(sp.csr_matrix(A), 5, method=method, core=core, rng=1)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 import nla
 from tests.helpers import assert_namespace, random_orthogonal, to_host
 
-from ._build import device1, geometric, low_rank_problem, off_device
+from ._build import device1, geometric, low_rank_problem
 
 EPS = np.finfo(np.float64).eps
 
@@ -266,8 +266,8 @@ def test_non_default_device_and_sparse_input(sketch):
             assert_namespace(part, xs)
             assert part.device == dev
         assert g.left.shape == (100, k) and g.right.shape == (k, 50)
-        left = off_device(g.left)
-        np.testing.assert_allclose(off_device(g.to_dense()), gn.to_dense(), rtol=0, atol=tol)
+        left = to_host(g.left)
+        np.testing.assert_allclose(to_host(g.to_dense()), gn.to_dense(), rtol=0, atol=tol)
         np.testing.assert_allclose(
             np.linalg.norm(left, axis=0), np.linalg.norm(gn.left, axis=0), rtol=0, atol=tol
         )
@@ -294,8 +294,8 @@ def test_psd_non_default_device_and_sparse_input():
     for part in (f.U, f.eigenvalues, f.to_dense()):
         assert_namespace(part, xs)
         assert part.device == dev
-    np.testing.assert_allclose(off_device(f.eigenvalues), fn.eigenvalues, rtol=0, atol=tol)
-    np.testing.assert_allclose(off_device(f.to_dense()), fn.to_dense(), rtol=0, atol=tol)
+    np.testing.assert_allclose(to_host(f.eigenvalues), fn.eigenvalues, rtol=0, atol=tol)
+    np.testing.assert_allclose(to_host(f.to_dense()), fn.to_dense(), rtol=0, atol=tol)
     fs = nla.nystrom_psd(sp.csr_matrix(P), 4, rng=0)
     assert type(fs.U) is np.ndarray and type(fs.eigenvalues) is np.ndarray
     np.testing.assert_allclose(fs.eigenvalues, fn.eigenvalues, rtol=0, atol=tol)

@@ -9,7 +9,7 @@ from sklearn.utils.extmath import randomized_svd
 import nla
 from tests.helpers import assert_namespace, to_host, with_singular_values
 
-from ._build import device1, geometric, low_rank_problem, off_device
+from ._build import device1, geometric, low_rank_problem
 
 EPS = np.finfo(np.float64).eps
 
@@ -163,7 +163,7 @@ def test_non_default_device_and_sparse_operator_input():
         for got, want, tol in ((U, Un, tol_v), (sv, sn, tol_s), (Vt, Vtn, tol_v)):
             assert_namespace(got, xs)
             assert got.device == dev
-            np.testing.assert_allclose(off_device(got), want, rtol=0, atol=tol)
+            np.testing.assert_allclose(to_host(got), want, rtol=0, atol=tol)
         # sparse and LinearOperator input: NumPy results, the same draws
         for C in (sp.csr_matrix(B), aslinearoperator(B)):
             triples = zip(nla.rsvd(C, 5, rng=1), (Un, sn, Vtn), (tol_v, tol_s, tol_v), strict=True)
@@ -172,7 +172,7 @@ def test_non_default_device_and_sparse_operator_input():
                 np.testing.assert_allclose(got, want, rtol=0, atol=tol)
     Q = nla.lowrank.range_finder(xs.asarray(A, device=dev), 5, rng=0)
     assert Q.device == dev
-    Qn = off_device(Q)
+    Qn = to_host(Q)
     # Q spans range(A + E): sin(range(Q), range(A)) <= ||E|| / s_5 (Wedin), so
     # ||A - Q Q^T A||_2 <= ||E|| / s_5 * ||A||_2 (factor 2 for margin)
     assert np.linalg.norm(A - Qn @ (Qn.T @ A), 2) <= 2 * e / s[4] * s[0]
