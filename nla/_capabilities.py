@@ -139,7 +139,7 @@ _RECORDS = [
         "sketch",
         dtypes=_COMPLEX,
         batch=True,
-        notes="Transforms along `axis`; the other axes are batch axes. Numba "
+        notes="Transforms along ``axis``; the other axes are batch axes. Numba "
         "engine for NumPy input, a CuPy kernel for CuPy, generic code otherwise.",
     ),
     *(
@@ -207,17 +207,14 @@ _RECORDS = [
         "lstsq",
         "least_squares",
         sparse=True,
-        cupy_sparse=True,
-        notes="Sparse A (with a dense b of the same library) runs LSQR preconditioned "
-        "by the sketch. The sketch plan and the small factorizations' ranks are "
-        "decided from host copies of small matrices.",
+        notes="A scipy.sparse A (with a NumPy b) runs LSQR preconditioned by the "
+        "sketch; a cupyx sparse A raises TypeError.",
     ),
     # ---------------------------------------------------------------- lowrank
     _cap(
         "rsvd",
         "lowrank",
         sparse=True,
-        cupy_sparse=True,
         linear_operator=True,
         notes="Returns ``SVDResult(U, s, Vt)``. scipy.sparse and LinearOperator "
         "input give NumPy results.",
@@ -226,7 +223,6 @@ _RECORDS = [
         "range_finder",
         "lowrank",
         sparse=True,
-        cupy_sparse=True,
         linear_operator=True,
         notes="scipy.sparse and LinearOperator input give NumPy results.",
     ),
@@ -234,36 +230,42 @@ _RECORDS = [
         "nystrom",
         "lowrank",
         sparse=True,
-        cupy_sparse=True,
         notes="Returns ``LowRank(left, right)``.",
     ),
     _cap(
         "nystrom_psd",
         "lowrank",
         sparse=True,
-        cupy_sparse=True,
         notes="Returns ``NystromPSD(U, eigenvalues)``.",
     ),
     _cap(
         "cur",
         "lowrank",
         sparse=True,
-        cupy_sparse=True,
         host_outputs=("col_idx", "row_idx"),
         notes="Index selection (DEIM, Q-DEIM, pivoted QR, sampling) runs on the host "
-        "on thin matrices; `col_idx` and `row_idx` are NumPy int64 arrays, and C, "
+        "on thin matrices; ``col_idx`` and ``row_idx`` are NumPy int64 arrays, and C, "
         "U and R live where A lives (C and R sparse for sparse A).",
     ),
     _cap("pinv_cr", "lowrank"),
-    _cap("SVDResult.to_dense", "lowrank", notes="``(U * s) @ Vt``."),
-    _cap("LowRank.to_dense", "lowrank", notes="``left @ right``."),
-    _cap("NystromPSD.to_dense", "lowrank", notes="``U diag(eigenvalues) U^T``."),
+    *(
+        _cap(name, "lowrank", batch=None, sparse=None, linear_operator=None,
+             cupy_sparse=None, notes=note)
+        for name, note in (
+            ("SVDResult.to_dense", "``(U * s) @ Vt``, in the library of the factors."),
+            ("LowRank.to_dense", "``left @ right``, in the library of the factors."),
+            ("NystromPSD.to_dense", "``U diag(eigenvalues) U^T``, in the library of "
+             "the factors."),
+        )
+    ),
     _cap(
         "CUR.to_dense",
         "lowrank",
+        batch=None,
         sparse=True,
-        cupy_sparse=True,
-        notes="``C @ U @ R``, dense (sparse C and R are multiplied as sparse).",
+        linear_operator=None,
+        notes="``C @ U @ R`` as a dense array; the sparse C and R of a sparse A are "
+        "multiplied as sparse matrices.",
     ),
     # ----------------------------------------------------------------- matfun
     *(
@@ -294,8 +296,9 @@ _RECORDS = [
                 if ns != "torch"
             },
             batch=True,
-            notes="Differentiable once through torch.autograd; CPU tensors reach "
-            "NumPy without a copy, other devices go through the generic code.",
+            notes="Differentiable once through torch.autograd. A CPU tensor reaches "
+            "NumPy's LAPACK path without a copy; a tensor on another device runs "
+            "through the generic code on that device.",
         )
         for name in ("sqrtm", "inv_sqrtm")
     ),
@@ -400,5 +403,5 @@ def capability_table(family=None) -> str:
     ]
     for row in rows:
         lines.append(f"   * - {row[0]}")
-        lines.extend(f"     - {cell}" for cell in row[1:])
+        lines.extend(f"     - {cell}".rstrip() for cell in row[1:])
     return "\n".join(lines) + "\n"
