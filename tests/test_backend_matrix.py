@@ -378,7 +378,7 @@ CASES = [
         lambda a, dt: tuple(S @ a.X for S in _sketches(dt)),
     ),
     _method_case("apply", "X", (_D, 3)),
-    _method_case("apply", "x", (_D,), variant="1d"),
+    _method_case("apply", "X", (_D,), variant="1d"),
     _method_case("apply_rows", "X", (3, _D)),
     _method_case("adjoint", "Y", (_K, 3)),
     _method_case("matvec", "x", (_D,)),
