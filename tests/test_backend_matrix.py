@@ -147,7 +147,8 @@ class Case:
     and the compared parts of the NumPy reference.
     `sparse_reference` says that sparse input runs another algorithm by
     design, so the sparse forms are compared with the NumPy float64 result
-    for the same sparse input.
+    for the same sparse input. `requires` names a module the case imports
+    (the case is skipped where it cannot be imported).
     """
 
     name: str
@@ -160,6 +161,7 @@ class Case:
     matrix: str | None = None
     reference: object = None
     sparse_reference: bool = False
+    requires: str | None = None
 
     @property
     def id(self):
@@ -357,6 +359,7 @@ def _torch_adapter_cases():
                 call,
                 cond=_SPD_KAPPA,
                 reference=lambda a, name=name: getattr(nla, name)(a.A),
+                requires="nla.matfun.torch",
             )
         )
     return out
@@ -713,6 +716,17 @@ def _expect_type_error(case, backend, dtype):
     assert clear, f"TypeError names neither the argument nor what was refused: {msg}"
 
 
+def _missing(module):
+    """Why `module` cannot be used here, or None."""
+    if module is None:
+        return None
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        return f"{module} cannot be imported ({exc})"
+    return None
+
+
 def _params():
     out = []
     for case in CASES:
@@ -726,7 +740,7 @@ def _params():
                 if backend.form != "dense" and dtype.startswith("complex"):
                     continue
                 marks = []
-                reason = backend.skip_reason()
+                reason = backend.skip_reason() or _missing(case.requires)
                 if reason:
                     marks.append(pytest.mark.skip(reason=reason))
                 failure = rec.known_failures.get(backend.namespace)
