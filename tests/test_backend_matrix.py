@@ -17,7 +17,7 @@ dtype of the function's capability record (:mod:`nla._capabilities`):
   constructed input (of the problem, or of the linear solve a method makes,
   or of the selected factors of a CUR);
 * an unsupported library or input form raises TypeError naming the
-  argument;
+  argument or what was refused;
 * a known failure is a strict xfail with its reason.
 
 Randomized functions get the same integer seed everywhere; their draws are
@@ -82,7 +82,7 @@ class Backend:
 
     def dense(self, host):
         """Host array `host` (already in the tested dtype) in this library."""
-        if self.namespace in ("numpy",):
+        if self.namespace == "numpy":
             return host.copy()
         if self.namespace == "array_api_strict":
             import array_api_strict as xps
@@ -110,7 +110,7 @@ class Backend:
         if self.form == "cupy_sparse":  # pragma: no cover - needs a GPU
             import cupyx.scipy.sparse as csp
 
-            return csp.csr_matrix(self.dense(np.atleast_2d(host)))
+            return csp.csr_matrix(self.dense(host))
         return self.dense(host)
 
 
@@ -727,14 +727,24 @@ def _missing(module):
     return None
 
 
+def _applies(case, backend):
+    """Whether `backend` makes sense for `case` at all (else no test)."""
+    if not case.record.array_input:
+        return backend is _NUMPY
+    if backend.form == "dense":
+        return True
+    if case.matrix is None:
+        return False
+    ndim = case.inputs(np.random.default_rng(0))[case.matrix].ndim
+    return ndim > 1 or backend.form != "cupy_sparse"  # cupyx has no 1-D sparse arrays
+
+
 def _params():
     out = []
     for case in CASES:
         rec = case.record
         for backend in BACKENDS:
-            if backend.form != "dense" and case.matrix is None:
-                continue
-            if not rec.array_input and backend.id != "numpy":
+            if not _applies(case, backend):
                 continue
             for dtype in rec.dtypes:
                 if backend.form != "dense" and dtype.startswith("complex"):
