@@ -23,7 +23,6 @@ __all__ = [
     "NAMESPACES",
     "Capabilities",
     "CAPABILITIES",
-    "capabilities",
     "capability_table",
 ]
 
@@ -65,7 +64,8 @@ class Capabilities:
     batch : bool or None
         Leading dimensions are batch dimensions (None: no array input).
     sparse : bool or None
-        ``scipy.sparse`` input is taken (for the argument named in `notes`).
+        ``scipy.sparse`` input is taken for the matrix argument (None: the
+        function has no matrix argument).
     cupy_sparse : bool or None
         ``cupyx.scipy.sparse`` input is taken.
     linear_operator : bool or None
@@ -84,8 +84,8 @@ class Capabilities:
 
     name: str
     family: str
-    unsupported: Mapping = dataclasses.field(default_factory=dict)
-    known_failures: Mapping = dataclasses.field(default_factory=dict)
+    unsupported: Mapping = dataclasses.field(default_factory=dict, hash=False)
+    known_failures: Mapping = dataclasses.field(default_factory=dict, hash=False)
     dtypes: tuple = _REAL
     batch: bool | None = False
     sparse: bool | None = False
@@ -106,15 +106,6 @@ class Capabilities:
         both = set(self.unsupported) & set(self.known_failures)
         if both:
             raise ValueError(f"{self.name}: {sorted(both)} both unsupported and failing")
-
-    @property
-    def namespaces(self) -> tuple:
-        """Array libraries the function serves (including known failures)."""
-        return tuple(ns for ns in NAMESPACES if ns not in self.unsupported)
-
-    def supports(self, namespace) -> bool:
-        """Whether `namespace` is served and works (no known failure)."""
-        return namespace not in self.unsupported and namespace not in self.known_failures
 
     @property
     def complex(self) -> bool:
@@ -308,14 +299,6 @@ _RECORDS = [
 CAPABILITIES = MappingProxyType({rec.name: rec for rec in _RECORDS})
 if len(CAPABILITIES) != len(_RECORDS):  # pragma: no cover - a typo in the table
     raise RuntimeError("duplicate capability records")
-
-
-def capabilities(name) -> Capabilities:
-    """The record of the public function or method `name` (e.g. ``"rsvd"``)."""
-    try:
-        return CAPABILITIES[name]
-    except KeyError:
-        raise KeyError(f"no capability record for {name!r}") from None
 
 
 def _flag(value):
