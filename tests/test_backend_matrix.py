@@ -867,3 +867,14 @@ def test_records_claim_only_what_the_cases_exercise():
             assert any(len(s) > 2 for s in shapes), f"{name}: batch claimed, no batched case"
         if rec.sparse or rec.cupy_sparse or rec.linear_operator:
             assert any(c.matrix for c in cases), f"{name}: input forms claimed, no case has one"
+
+
+def test_capability_tables_show_every_record():
+    from nla._capabilities import capability_table
+
+    families = sorted({rec.family for rec in CAPABILITIES.values()})
+    rows = [line for fam in families for line in capability_table(fam).splitlines()]
+    shown = [line.split("`nla.", 1)[1].rstrip("`") for line in rows if "`nla." in line]
+    assert sorted(shown) == sorted(CAPABILITIES)
+    with pytest.raises(ValueError, match="no capability records"):
+        capability_table("no_such_family")
