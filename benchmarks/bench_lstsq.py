@@ -204,13 +204,18 @@ def _dense_sketch_factor(n, d):
     return A, SA
 
 
+_REPEATS = 5  # each design runner repeats its sequence, so that the runner
+# timed before it (whose library's threads may still be busy) counts little
+
+
 def _svdvals_case(quick):
     """Why the singular values of the sketch's R go through scipy.linalg.
 
     NumPy and SciPy wheels each ship their own OpenBLAS; the dense route has
-    just factored ``S A`` with SciPy. The runners time that QR alone, and the
-    QR followed by the singular values of ``R`` from each library: the
-    difference to the first runner is the cost of the singular values.
+    just factored ``S A`` with SciPy. The runners repeat that QR alone, or
+    followed by the singular values of ``R`` from either library: the
+    difference to the first runner is the cost of the singular values,
+    switches between the libraries included.
     """
     import scipy.linalg
 
@@ -219,6 +224,14 @@ def _svdvals_case(quick):
 
     def qr_r():
         return scipy.linalg.qr(SA, mode="r", check_finite=False)[0][:d, :d]
+
+    def repeat(values):
+        def run():
+            for _ in range(_REPEATS):
+                s = values(qr_r())
+            return s
+
+        return run
 
     s_ref = scipy.linalg.svdvals(qr_r())
 
@@ -229,47 +242,67 @@ def _svdvals_case(quick):
 
     return Case(
         FAMILY,
-        f"design: SciPy QR of the {4 * d}x{d} sketch, then the singular values of R",
+        f"design: {_REPEATS} x (SciPy QR of the {4 * d}x{d} sketch, then the singular "
+        "values of R)",
         [
-            Runner("scipy QR alone", qr_r),
-            Runner("QR, then numpy.linalg.svd", lambda: np.linalg.svd(qr_r(), compute_uv=False)),
+            Runner("QR alone", repeat(lambda R: R)),
+            Runner(
+                "QR, then numpy.linalg.svd",
+                repeat(lambda R: np.linalg.svd(R, compute_uv=False)),
+            ),
             Runner(
                 "QR, then scipy.linalg.svdvals (as nla)",
-                lambda: scipy.linalg.svdvals(qr_r(), check_finite=False),
+                repeat(lambda R: scipy.linalg.svdvals(R, check_finite=False)),
                 ours=True,
             ),
         ],
         accuracy=acc,
         rounds=7,
         notes="numpy and scipy each load their own OpenBLAS: the numpy runner switches "
-        "libraries between its two calls",
+        "libraries twice per repetition",
     )
 
 
 def _preconditioner_case(quick):
-    """Why Y = A R^{-1} is one GEMM with the explicit inverse of R."""
+    """Why Y = A R^{-1} is one GEMM with the explicit inverse of R.
+
+    Both runners start, as the dense route does, from SciPy's QR of the
+    sketch, then form ``Y`` by a triangular solve (SciPy) or by the explicit
+    inverse (SciPy's ``trtri``) and one product (NumPy's BLAS).
+    """
     import scipy.linalg
     from scipy.linalg.lapack import get_lapack_funcs
 
     n, d = (16384, 256) if quick else (131072, 256)
     A, SA = _dense_sketch_factor(n, d)
-    R = np.ascontiguousarray(scipy.linalg.qr(SA, mode="r")[0][:d, :d])
+
+    def qr_r():
+        return np.ascontiguousarray(
+            scipy.linalg.qr(SA, mode="r", check_finite=False)[0][:d, :d]
+        )
+
+    R = qr_r()
     Y_ref = scipy.linalg.solve_triangular(R, A.T, trans=1, check_finite=False).T
 
+    def trsm():
+        for _ in range(_REPEATS):
+            Y = scipy.linalg.solve_triangular(qr_r(), A.T, trans=1, check_finite=False).T
+        return Y
+
     def explicit():
-        return A @ np.triu(get_lapack_funcs("trtri", (R,))(R, lower=0)[0])
+        for _ in range(_REPEATS):
+            R = qr_r()
+            Y = A @ np.triu(get_lapack_funcs("trtri", (R,))(R, lower=0)[0])
+        return Y
 
     def acc(Y):
         return {"rel_diff_vs_trsm": float(np.linalg.norm(Y - Y_ref) / np.linalg.norm(Y_ref))}
 
     return Case(
         FAMILY,
-        f"design: Y = A R^-1 for the dense route, {n}x{d}, cond(A) ~ 1e3",
+        f"design: {_REPEATS} x (SciPy QR of the sketch, then Y = A R^-1), {n}x{d}",
         [
-            Runner(
-                "triangular solve (TRSM)",
-                lambda: scipy.linalg.solve_triangular(R, A.T, trans=1, check_finite=False).T,
-            ),
+            Runner("triangular solve (TRSM)", trsm),
             Runner("R^-1 (TRTRI) then one GEMM (as nla)", explicit, ours=True),
         ],
         accuracy=acc,

@@ -167,9 +167,9 @@ def _preconditioner(A, R, r, xp, numpy_fast):
         Nt = xp.matrix_transpose(N)
         return A @ N, (lambda Z: N @ Z), (lambda Z: Nt @ Z)
     if numpy_fast:
-        # N = R^{-1} explicitly (O(d^3), small) so that Y = A N is one GEMM
-        # rather than a triangular solve with the tall A (see the benchmark
-        # docs); rounding in R^{-1} only perturbs the preconditioner, which
+        # N = R^{-1} explicitly (O(d^3), small): Y = A N and the sweeps use
+        # products rather than triangular solves (the benchmark docs time
+        # both); rounding in R^{-1} only perturbs the preconditioner, which
         # the refinement sweeps absorb
         from scipy.linalg.lapack import get_lapack_funcs
 
