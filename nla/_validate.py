@@ -160,10 +160,14 @@ def check_array(
         return x
     x = _plain_ndarray(x, name)
     if isinstance(x, (list, tuple, numbers.Number)) or not array_api_compat.is_array_api_obj(x):
+        given = type(x).__name__
         try:
             x = np.asarray(x)
         except Exception as exc:
-            raise TypeError(f"{name} must be an array, got {type(x).__name__}") from exc
+            raise TypeError(f"{name} must be an array, got {given}") from exc
+        if x.dtype == object and given not in ("list", "tuple"):
+            # an object NumPy cannot read as numbers (a LinearOperator, a dict, ...)
+            raise TypeError(f"{name} must be an array, got {given}")
     if xp is None:
         try:
             xp = array_namespace(x)

@@ -408,3 +408,14 @@ def test_matrix_becomes_ndarray_and_masked_is_rejected():
         check_array(masked, "b")
     # results of public functions are ndarrays, not matrices
     assert type(nla.fwht(np.matrix(np.ones((2, 4))))) is np.ndarray
+
+
+def test_non_array_objects_are_named_as_such():
+    from scipy.sparse.linalg import aslinearoperator
+
+    with pytest.raises(TypeError, match="A must be an array, got MatrixLinearOperator"):
+        check_array(aslinearoperator(np.eye(3)), "A")
+    with pytest.raises(TypeError, match="x must be an array, got dict"):
+        check_array({"a": 1}, "x")
+    with pytest.raises(TypeError, match="x must have a numeric dtype, got object"):
+        check_array([[1.0], [None]], "x")
