@@ -18,7 +18,6 @@ __all__ = [
     "array_namespace",
     "is_numpy_namespace",
     "is_cupy_namespace",
-    "is_numpy_array",
     "is_sparse",
     "is_cupy_sparse",
     "device_of",
@@ -38,11 +37,6 @@ def is_cupy_sparse(x) -> bool:
 def is_sparse(x) -> bool:
     """True for scipy.sparse and cupyx.scipy.sparse arrays and matrices."""
     return sp.issparse(x) or is_cupy_sparse(x)
-
-
-def is_numpy_array(x) -> bool:
-    """True for a NumPy ndarray or a scipy.sparse array/matrix (host data)."""
-    return isinstance(x, np.ndarray) or sp.issparse(x)
 
 
 def device_of(x):
