@@ -4,24 +4,38 @@ from __future__ import annotations
 
 from .._validate import check_engine, check_option
 from ._backward import backward, check_iteration
-from ._checks import METHODS, VJP_METHODS, check_like, prepare, vjp_method_of
+from ._checks import (
+    METHODS,
+    VJP_METHODS,
+    check_flag,
+    check_given_root,
+    check_like,
+    prepare,
+    vjp_method_of,
+)
 from ._common import sym
 from ._forward import eigh_factor, forward
 
 
 def _with_vjp(A, *, method, degree, tol, maxiter, check_finite, sym_rtol, inverse,
               engine, vjp_method=None, vjp_tol=None, vjp_maxiter=100, make_vjp=True):
-    """Forward pass, and (with `make_vjp`) the closure of its backward pass."""
+    """Forward pass, and (with `make_vjp`) the closure of its backward pass.
+
+    Every option is checked, also those the chosen methods ignore.
+    """
     check_engine(engine)
     method = check_option(method, "method", METHODS)
+    check_finite = check_flag(check_finite, "check_finite")
+    if make_vjp:
+        vjp_method = vjp_method_of(method, vjp_method)
     xp, As = prepare(A, "A", check_finite=check_finite, sym_rtol=sym_rtol)
+    if make_vjp:
+        vjp_tol, vjp_maxiter = check_iteration(xp, As, vjp_tol, vjp_maxiter, "vjp_")
     out, state = forward(xp, As, "A", method=method, degree=degree, tol=tol,
                          maxiter=maxiter, inverse=inverse)
     if not make_vjp:
         return out, None
-    vjp_method = vjp_method_of(method, vjp_method)
     if vjp_method == "lyapunov":
-        check_iteration(xp, As, vjp_tol, vjp_maxiter, "vjp_")
         # The sign iteration needs X (and Y for the inverse); the series
         # methods give only one of them, the other is one matmul away.
         if method in ("mpa", "mtp"):
@@ -33,20 +47,35 @@ def _with_vjp(A, *, method, degree, tol, maxiter, check_finite, sym_rtol, invers
     def vjp(G):
         G = check_like(xp, As, G, "G")
         return backward(xp, As, G, state, vjp_method=vjp_method, tol=vjp_tol,
-                        maxiter=vjp_maxiter, inverse=inverse, name="A", prefix="vjp_")
+                        maxiter=vjp_maxiter, inverse=inverse, name="A", prefix="vjp_",
+                        check_finite=check_finite)
 
     return out, vjp
 
 
 def _given_state(xp, given, name, *, inverse, vjp_method, check_finite, As):
-    """The backward state from a user-supplied X = sqrtm(A) or Y = inv_sqrtm(A)."""
+    """The backward state from a user-supplied X = sqrtm(A) or Y = inv_sqrtm(A).
+
+    The sign iteration ("lyapunov") converges to the wrong gradient from an
+    indefinite root without noticing, so there the root (and for the
+    inverse X = A Y) must be positive definite (`check_given_root`).
+    """
     if given is None:
         return {}
     given = sym(xp, check_like(xp, As, given, name, check_finite=check_finite))
+    lyapunov = vjp_method == "lyapunov"
     if not inverse:
+        if lyapunov:
+            check_given_root(xp, given, name, "method='lyapunov' needs X = sqrtm(A) for a "
+                             "positive definite A (method='eigh' accepts a singular A)")
         return {"X": given}
     state = {"Y": given}
-    if vjp_method == "eigh":
+    if lyapunov:
+        check_given_root(xp, given, name, "method='lyapunov' needs Y = inv_sqrtm(A)")
+        X = sym(xp, xp.matmul(As, given))
+        check_given_root(xp, X, f"A @ {name}", f"{name} is not inv_sqrtm(A)")
+        state["X"] = X
+    else:
         lam, V = eigh_factor(xp, given, name)  # eigenvalues of Y are 1/sqrt(lambda)
         if bool(xp.any(lam <= 0)):
             raise ValueError(f"{name} must be positive definite")
@@ -57,12 +86,14 @@ def _given_state(xp, given, name, *, inverse, vjp_method, check_finite, As):
 def _vjp_given(A, G, given, *, method, tol, maxiter, check_finite, sym_rtol, inverse, engine):
     check_engine(engine)
     method = check_option(method, "method", VJP_METHODS)
+    check_finite = check_flag(check_finite, "check_finite")
     xp, As = prepare(A, "A", check_finite=check_finite, sym_rtol=sym_rtol)
+    tol, maxiter = check_iteration(xp, As, tol, maxiter)
     G = check_like(xp, As, G, "G")
     state = _given_state(xp, given, "Y" if inverse else "X", inverse=inverse,
                          vjp_method=method, check_finite=check_finite, As=As)
     return backward(xp, As, G, state, vjp_method=method, tol=tol, maxiter=maxiter,
-                    inverse=inverse, name="A")
+                    inverse=inverse, name="A", check_finite=check_finite)
 
 
 def sqrtm(A, *, method="eigh", degree=None, tol=None, maxiter=100, check_finite=True,
@@ -86,8 +117,9 @@ def sqrtm(A, *, method="eigh", degree=None, tol=None, maxiter=100, check_finite=
     degree : int or (int, int), optional
         ``"mpa"``: ``M = N = degree`` or the pair ``(M, N)``, each at most 16
         (at most 8 in float32; default ``(8, 8)``). The diagonal ``M = N``
-        approximant is evaluated in factored form. ``"mtp"``: the truncation
-        degree, at most 256 (default 16). Ignored by the other methods. The
+        approximant is evaluated in factored form; ``M + N >= 1``. ``"mtp"``:
+        the truncation degree, at most 256 (default 16). The other methods
+        ignore it, but a value given to them must still be one of these. The
         defaults come from the error-versus-cost table of
         ``python -m benchmarks matfun`` (reproduced on the docs page): [8/8]
         is the largest degree allowed in float32, and MTP degree 16 costs
@@ -100,13 +132,14 @@ def sqrtm(A, *, method="eigh", degree=None, tol=None, maxiter=100, check_finite=
         iterations (a fixed count, as in the paper) without the convergence
         error. The convergence is quadratic, so the default, at rounding
         level, costs only a couple of iterations more than a loose
-        tolerance.
+        tolerance. Checked (a number >= 0) with every method.
     maxiter : int, default 100
         ``"newton-schulz"`` iteration limit; not converging within it raises
         ValueError (this happens for singular or extremely ill-conditioned
-        matrices).
+        matrices). Checked (an int >= 1) with every method.
     check_finite : bool, default True
-        Reject NaN and Inf.
+        Reject NaN and Inf (and, in the gradients, report a gradient that
+        over- or underflows the dtype).
     sym_rtol : float, optional
         Symmetry test: each matrix must satisfy
         ``||A - A^T||_F <= sym_rtol * ||A||_F`` (default ``sqrt(eps)`` of the
@@ -127,7 +160,11 @@ def sqrtm(A, *, method="eigh", degree=None, tol=None, maxiter=100, check_finite=
     ------
     ValueError
         Non-square input, ``ndim < 2``, empty input, NaN/Inf, non-symmetric
-        input, or input that is clearly not positive semidefinite.
+        input, input that is clearly not positive semidefinite, or an
+        option out of its range (every option is checked, also where the
+        chosen method ignores it).
+    TypeError
+        An option of the wrong type.
 
     See Also
     --------
@@ -203,9 +240,13 @@ def inv_sqrtm(A, *, method="eigh", degree=None, tol=None, maxiter=100, check_fin
     Raises
     ------
     ValueError
-        As :func:`sqrtm`; also for singular `A`: with ``method="eigh"``, an
+        As :func:`sqrtm`; also for singular `A`, with every method: an
         eigenvalue at most ``n eps lambda_max`` counts as zero (it is within
-        the rounding of the eigensolver).
+        the rounding of the eigensolver). ``"eigh"`` reads it from the
+        eigenvalues; the other methods from a Cholesky factorization of
+        ``A/c - n eps I`` with ``c = ||A^2||_F**(1/2)``, between
+        ``lambda_max`` and ``n**(1/4) lambda_max``, so their floor is at
+        most that factor higher.
 
     Warnings
     --------
@@ -266,10 +307,12 @@ def sqrtm_with_vjp(A, *, method="eigh", vjp_method=None, degree=None, tol=None, 
         Sign iteration tolerance: it stops once
         ``||I - B_k^2||_F <= vjp_tol`` is guaranteed (default
         ``10 sqrt(n) eps``; :func:`sqrtm_vjp`'s `tol`); 0 runs exactly
-        `vjp_maxiter` iterations.
+        `vjp_maxiter` iterations. Checked when the call is made, with
+        either `vjp_method`.
     vjp_maxiter : int, default 100
         Sign iteration limit (:func:`sqrtm_vjp`'s `maxiter`); not converging
-        within it raises ValueError unless ``vjp_tol=0``.
+        within it raises ValueError unless ``vjp_tol=0``. Checked as
+        `vjp_tol`.
     degree, tol, maxiter, check_finite, sym_rtol, engine
         As in :func:`sqrtm`.
 
@@ -281,7 +324,9 @@ def sqrtm_with_vjp(A, *, method="eigh", vjp_method=None, degree=None, tol=None, 
         ``vjp(G)`` returns the gradient of ``<G, sqrtm(A)>`` with respect to
         `A`, the solution of ``X dA + dA X = G`` (for symmetric `G` it is
         symmetric). It reuses the forward pass's eigendecomposition or ``X``:
-        a training step pays for one factorization, not two.
+        a training step pays for one factorization, not two. A gradient that
+        over- or underflows the dtype raises ValueError (see
+        :func:`sqrtm_vjp`).
 
     See Also
     --------
@@ -362,7 +407,12 @@ def sqrtm_vjp(A, G, *, X=None, method="eigh", tol=None, maxiter=100, check_finit
         Cotangent: the gradient of the loss with respect to ``sqrtm(A)``.
     X : array_like, optional
         ``sqrtm(A)`` if already known; it is reused (``"eigh"`` then
-        decomposes `X`, whose eigenvalues are ``sqrt(lambda)``).
+        decomposes `X`, whose eigenvalues are ``sqrt(lambda)``). With
+        ``"lyapunov"`` it must be positive definite: the sign iteration
+        would converge from any other square root of `A` to a wrong
+        gradient, so a Cholesky factorization of
+        ``X / ||X||_F - n eps I`` checks it first (indefinite or singular
+        `X`: ValueError naming X). It is not compared with `A`.
     method : {"eigh", "lyapunov"}, default "eigh"
         ``"eigh"``: Daleckii-Krein, ``V ((V^T G V) / (mu_i + mu_j)) V^T``
         with ``mu = sqrt(lambda)``; finite at ``A = I`` and at repeated
@@ -383,7 +433,8 @@ def sqrtm_vjp(A, G, *, X=None, method="eigh", tol=None, maxiter=100, check_finit
         count) without the convergence error.
     maxiter : int, default 100
         ``"lyapunov"`` iteration limit; not converging within it raises
-        ValueError unless ``tol=0``.
+        ValueError unless ``tol=0``. `tol` and `maxiter` are checked with
+        either method.
     check_finite, sym_rtol, engine
         As in :func:`sqrtm`.
 
@@ -391,6 +442,18 @@ def sqrtm_vjp(A, G, *, X=None, method="eigh", tol=None, maxiter=100, check_finit
     -------
     dA : array, shape (..., n, n)
         The gradient, in the dtype of `A`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`sqrtm`; for a bad `X` (above); and, with `check_finite`,
+        when the gradient is not representable in the dtype: it divides by
+        square roots of eigenvalues (by their cubes for
+        :func:`inv_sqrtm_vjp`), so finite `A` and `G` can give an entry
+        beyond the largest float (overflow), or a matrix whose entries all
+        fall below the smallest normal number for a nonzero `G`
+        (underflow). Scaling `A` by ``c`` scales the gradient by
+        ``c**(-1/2)`` (``c**(-3/2)``).
 
     See Also
     --------
@@ -421,7 +484,10 @@ def inv_sqrtm_vjp(A, G, *, Y=None, method="eigh", tol=None, maxiter=100, check_f
     G : array_like, shape (..., n, n)
         Cotangent: the gradient of the loss with respect to ``inv_sqrtm(A)``.
     Y : array_like, optional
-        ``inv_sqrtm(A)`` if already known; it is reused.
+        ``inv_sqrtm(A)`` if already known; it is reused. With
+        ``"lyapunov"`` both `Y` and ``A @ Y`` (the ``X`` the sign iteration
+        uses) must be positive definite, checked as `X` in
+        :func:`sqrtm_vjp`.
     method : {"eigh", "lyapunov"}, default "eigh"
         As in :func:`sqrtm_vjp`; the equation solved is
         ``X dA + dA X = -Y G Y``.
@@ -431,6 +497,11 @@ def inv_sqrtm_vjp(A, G, *, Y=None, method="eigh", tol=None, maxiter=100, check_f
     Returns
     -------
     dA : array, shape (..., n, n)
+
+    Raises
+    ------
+    ValueError
+        As :func:`sqrtm_vjp`, and for singular `A`.
 
     See Also
     --------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._backend import device_of
 from .._validate import check_int
 from ._checks import tol_of
@@ -27,6 +29,13 @@ LANCZOS_STEPS = 8
 SCALE_UNTIL = 0.9
 
 
+def numerically_zero(xp, mu):
+    """Which mu**2 (eigenvalues of A) are numerically zero: mu <= sqrt(n eps) max(mu)."""
+    n = mu.shape[-1]
+    mu_max = xp.max(mu, axis=-1, keepdims=True)
+    return mu <= math.sqrt(zero_floor(xp, 1.0, n, mu.dtype)) * mu_max
+
+
 def daleckii_krein(xp, V, mu, G, inverse):
     """Daleckii-Krein: V (K o V^T G V) V^T.
 
@@ -36,10 +45,8 @@ def daleckii_krein(xp, V, mu, G, inverse):
     minimum-norm solution. inv_sqrt: the divided difference of lambda**-1/2
     is -1/(mu_i mu_j (mu_i + mu_j)), finite for positive lambda.
     """
-    n = mu.shape[-1]
     s = mu[..., :, None] + mu[..., None, :]
-    mu_max = xp.max(mu, axis=-1, keepdims=True)
-    z = mu <= math.sqrt(zero_floor(xp, 1.0, n, mu.dtype)) * mu_max
+    z = numerically_zero(xp, mu)
     both = z[..., :, None] & z[..., None, :]
     Vt = mT(xp, V)
     H = xp.matmul(xp.matmul(Vt, G), V)
@@ -233,7 +240,10 @@ def _eigh_backward(xp, A, G, state, inverse, name):
 
 
 def _roots_for_lyapunov(xp, A, state, inverse, name):
-    """X (and Y for the inverse) from the forward state, or computed."""
+    """X (and Y for the inverse) from the forward state, or computed.
+
+    A given Y comes with its X = sym(A Y) (see the API's `_given_state`).
+    """
     X, Y = state.get("X"), state.get("Y")
     if X is not None and (Y is not None or not inverse):
         return X, Y
@@ -241,8 +251,6 @@ def _roots_for_lyapunov(xp, A, state, inverse, name):
         X = from_eig(xp, state["V"], state["mu"])
         if inverse:
             Y = from_eig(xp, state["V"], 1 / state["mu"])
-    elif X is None and Y is not None:
-        X = sym(xp, xp.matmul(A, Y))
     else:
         X, Y2 = newton_schulz(xp, A, tol_of(xp, A.dtype, A.shape[-1], None), 100, name)
         Y = Y if Y is not None else Y2
@@ -255,15 +263,61 @@ def check_iteration(xp, A, tol, maxiter, prefix=""):
     return tol, check_int(maxiter, prefix + "maxiter", low=1)
 
 
-def backward(xp, A, G, state, *, vjp_method, tol, maxiter, inverse, name, prefix=""):
+def check_representable(xp, dA, G, singular=None):
+    """Raise when the gradient of finite inputs is outside the normal range.
+
+    Every route divides by square roots of eigenvalues (by their cubes for
+    the inverse square root), so a finite A and G can have a gradient
+    beyond the largest float, which comes out as Inf (or NaN from
+    Inf - Inf), or below the smallest normal number, where it has lost its
+    digits to underflow. For positive definite A the gradient is nonzero
+    where G is; the matrices flagged in `singular` (numerically zero
+    eigenvalues: the minimum-norm gradient can be exactly zero) and those
+    with a zero G are not tested for underflow.
+    """
+    info = xp.finfo(dA.dtype)
+    if not bool(xp.all(xp.isfinite(dA))):
+        raise ValueError(
+            f"the gradient is not representable in {dA.dtype}: an entry overflows "
+            f"(beyond {float(info.max):.3g}); scale A or G"
+        )
+    tiny = float(info.smallest_normal)
+    amax = xp.max(xp.abs(dA), axis=(-2, -1))
+    gmax = xp.max(xp.abs(G), axis=(-2, -1))
+    lost = (amax < tiny) & (gmax > 0)
+    if singular is not None:
+        lost = lost & ~singular
+    if bool(xp.any(lost)):
+        raise ValueError(
+            f"the gradient is not representable in {dA.dtype}: all its entries are "
+            f"below the smallest normal number {tiny:.3g} (underflow) for a nonzero G; "
+            "scale A or G"
+        )
+    return dA
+
+
+def backward(xp, A, G, state, *, vjp_method, tol, maxiter, inverse, name, prefix="",
+             check_finite=True):
     """Gradient given validated A, G and the forward state.
 
     `prefix` names the iteration options in messages (``"vjp_"`` for the
-    ``*_with_vjp`` closures).
+    ``*_with_vjp`` closures); they are checked with either method. With
+    `check_finite` (the inputs were checked to be finite) a gradient that
+    over- or underflows the dtype raises ValueError (`check_representable`).
     """
-    if vjp_method == "eigh":
-        return _eigh_backward(xp, A, G, state, inverse, name)
     tol, maxiter = check_iteration(xp, A, tol, maxiter, prefix)
+    singular = None
+    with np.errstate(over="ignore", invalid="ignore"):  # checked at the end
+        if vjp_method == "eigh":
+            dA = _eigh_backward(xp, A, G, state, inverse, name)
+            if not inverse:
+                singular = xp.any(numerically_zero(xp, state["mu"]), axis=-1)
+        else:
+            dA = _lyapunov_backward(xp, A, G, state, tol, maxiter, inverse, name)
+    return check_representable(xp, dA, G, singular) if check_finite else dA
+
+
+def _lyapunov_backward(xp, A, G, state, tol, maxiter, inverse, name):
     X, Y = _roots_for_lyapunov(xp, A, state, inverse, name)
     if inverse:
         # d(Y) = -Y dX Y, so <G, dY> = <-Y G Y, dX> (Y symmetric). For

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._backend import is_numpy_namespace, single_blas_thread
 from .._validate import check_int
-from ._checks import check_diag, check_psd_cholesky, degree_of, tol_of
+from ._checks import check_diag, check_pd_cholesky, check_psd_cholesky, degree_of, tol_of
 from ._common import (
     Schedule,
     eps_of,
@@ -228,7 +228,7 @@ def _ns_updates(xp, Y, Z, Id, tol, maxiter, name):
     return Y, Z, False, prev
 
 
-def newton_schulz(xp, A, tol, maxiter, name):
+def newton_schulz(xp, A, tol, maxiter, name, c=None):
     """Coupled Newton-Schulz on A/c (c = ||A^2||_F**(1/2) >= ||A||_2) to convergence.
 
     Returns (X, Y) with X ~ sqrt(A), Y ~ inv_sqrt(A). Per update, the
@@ -238,11 +238,13 @@ def newton_schulz(xp, A, tol, maxiter, name):
     the iteration stops once ``||R||_F <= tol`` is measured or guaranteed,
     or when the measured residual stops decreasing after it has become
     small (the rounding floor). ``tol == 0`` runs exactly `maxiter` updates
-    with a single test, for divergence, at the end.
+    with a single test, for divergence, at the end. `c`, when given, is
+    ``spectral_bound(xp, A)`` already computed.
     """
     n = A.shape[-1]
     Id = eye_like(xp, n, A)
-    c = spectral_bound(xp, A)
+    if c is None:
+        c = spectral_bound(xp, A)
     # an indefinite A overflows between two tests: reported as divergence
     with np.errstate(over="ignore", invalid="ignore"):
         Y, Z, converged, r = _ns_updates(xp, A / c, xp.broadcast_to(Id, A.shape), Id,
@@ -283,13 +285,18 @@ def _iterative_forward(xp, A, name, method, deg, tol, maxiter, inverse, state):
             )
         Aw = xp.where(zero, eye_like(xp, n, A), A)
         c = xp.where(zero, math.sqrt(n) * xp.ones_like(c), c)
-    if method in ("mpa", "mtp"):
+    cs = None
+    if method in ("mpa", "mtp") or inverse:
         cs = spectral_bound(xp, Aw, c)
         W = Aw / cs
-        check_psd_cholesky(xp, W, name, c / cs)
+        if inverse:  # singular A: the eigh path's zero floor, in every method
+            check_pd_cholesky(xp, W, name, c / cs, "inv_sqrtm")
+        else:
+            check_psd_cholesky(xp, W, name, c / cs)
+    if method in ("mpa", "mtp"):
         out = series_forward(xp, W, cs, method, deg, inverse)
     else:
-        X, Y = newton_schulz(xp, Aw, tol, maxiter, name)
+        X, Y = newton_schulz(xp, Aw, tol, maxiter, name, c=cs)
         state.update(X=X, Y=Y)
         out = Y if inverse else X
     if Aw is not A:
@@ -304,15 +311,13 @@ def forward(xp, A, name, *, method, degree, tol, maxiter, inverse):
 
     `state` holds what the backward pass can reuse: the eigendecomposition
     (``V``, ``mu = sqrt(lambda)``) or the Newton-Schulz pair ``X``, ``Y``.
+    `degree`, `tol` and `maxiter` are checked whichever method ignores them.
     """
     state = {"method": method}
+    deg = degree_of(method, degree)
+    tol = tol_of(xp, A.dtype, A.shape[-1], tol)
+    maxiter = check_int(maxiter, "maxiter", low=1)
     if method == "eigh":
         return _eigh_forward(xp, A, name, inverse, state), state
-    deg = tol_ = None
-    if method in ("mpa", "mtp"):
-        deg = degree_of(method, degree)
-    else:
-        tol_ = tol_of(xp, A.dtype, A.shape[-1], tol)
-        maxiter = check_int(maxiter, "maxiter", low=1)
-    out = _iterative_forward(xp, A, name, method, deg, tol_, maxiter, inverse, state)
+    out = _iterative_forward(xp, A, name, method, deg, tol, maxiter, inverse, state)
     return out, state
