@@ -3,6 +3,9 @@
 The sketch ``S`` (k x d) has exactly ``s`` nonzeros per column, stored as two
 ``(d, s)`` arrays: ``rows[j, t]`` is the row of the t-th nonzero of column j
 and ``vals[j, t]`` its value (+-1/sqrt(s)).
+
+The Numba kernels sum every output entry in an order fixed by the shapes
+alone, so their results have the same bits for any number of threads.
 """
 
 from __future__ import annotations
@@ -32,23 +35,48 @@ def _rows_reference(rows, vals, k, X):
     return np.asarray((S @ X.T).T)
 
 
-#: largest per-thread private accumulator (bytes) used by the Numba kernel
+#: most bytes of private accumulators the Numba ``S @ X`` kernel allocates
 _PRIVATE_BYTES = 1 << 27
+#: most chunks of X's rows the Numba ``S @ X`` kernel sums separately
+_MAX_CHUNKS = 16
+#: fewest rows of X in a chunk (below it the partial sums cost more than they save)
+_MIN_CHUNK_ROWS = 1024
+#: from this many columns on, X is split by columns instead (no partial sums)
+_WIDE = 64
+
+
+def n_chunks(d, k, n, itemsize):
+    """Number of row chunks of X whose partial sums the Numba ``S @ X`` kernel adds.
+
+    A function of the shapes and the dtype only, never of the thread count,
+    so that every output entry is summed in the same order (and the result
+    has the same bits) whatever the number of threads. 1 means no partial
+    sums: threads split the columns, and every entry is summed over X's rows
+    in order. Narrow X is chunked (its columns are too few to split), wide X
+    is not (k x n partial sums per chunk would cost more than they save).
+    """
+    if n >= _WIDE:
+        return 1
+    by_rows = d // max(_MIN_CHUNK_ROWS, k)
+    by_bytes = _PRIVATE_BYTES // max(1, k * n * itemsize)
+    return max(1, min(_MAX_CHUNKS, by_rows, by_bytes))
 
 
 def _build_cols():
     import numba as nb
 
     @nb.njit(cache=True, nogil=True, parallel=True)
-    def _private(rows, vals, X, out, nthreads):
-        # Each thread scatters a contiguous chunk of X's rows into a private
-        # accumulator (no write conflicts, X streamed once); then a reduction.
+    def _chunked(rows, vals, X, out, nchunks):
+        # Chunk p of X's rows is scattered into its own accumulator (no
+        # write conflicts, X streamed once); the accumulators are then added
+        # in chunk order, each output row by one thread. The chunks are
+        # fixed by the shapes, so the sums do not depend on the thread count.
         d, n = X.shape
         k = out.shape[0]
         s = rows.shape[1]
-        parts = np.zeros((nthreads, k, n), dtype=X.dtype)
-        chunk = (d + nthreads - 1) // nthreads
-        for p in nb.prange(nthreads):
+        parts = np.zeros((nchunks, k, n), dtype=X.dtype)
+        chunk = (d + nchunks - 1) // nchunks
+        for p in nb.prange(nchunks):
             acc = parts[p]
             for j in range(p * chunk, min(d, (p + 1) * chunk)):
                 for t in range(s):
@@ -56,36 +84,50 @@ def _build_cols():
                     v = vals[j, t]
                     for c in range(n):
                         acc[r, c] += v * X[j, c]
-        for p in range(nthreads):
-            out += parts[p]
+        for r in nb.prange(k):
+            o = out[r]
+            for c in range(n):
+                o[c] = parts[0, r, c]
+            for p in range(1, nchunks):
+                q = parts[p, r]
+                for c in range(n):
+                    o[c] += q[c]
         return out
 
     @nb.njit(cache=True, nogil=True, parallel=True)
     def _striped(rows, vals, X, out, nthreads):
-        # Each thread owns a stripe of columns of `out` (for wide X).
+        # Each block of columns of `out` is one thread's, summed over X's
+        # rows in order (the block width changes no sum's order) into a
+        # scratch block the compiler knows to be unaliased, which keeps
+        # the inner loop vectorized.
         d, n = X.shape
+        k = out.shape[0]
         s = rows.shape[1]
         block = max(16, (n + nthreads - 1) // nthreads)
         nblocks = (n + block - 1) // block
         for b in nb.prange(nblocks):
             c0 = b * block
-            c1 = min(n, c0 + block)
+            w = min(n, c0 + block) - c0
+            acc = np.zeros((k, w), dtype=X.dtype)
             for j in range(d):
+                x = X[j, c0 : c0 + w]
                 for t in range(s):
-                    r = rows[j, t]
+                    a = acc[rows[j, t]]
                     v = vals[j, t]
-                    for c in range(c0, c1):
-                        out[r, c] += v * X[j, c]
+                    for c in range(w):
+                        a[c] += v * x[c]
+            out[:, c0 : c0 + w] = acc
         return out
 
     def cols(rows, vals, k, X):
         X = np.ascontiguousarray(X)
-        out = np.zeros((k, X.shape[1]), dtype=X.dtype)
-        nthreads = nb.get_num_threads()
+        d, n = X.shape
+        out = np.zeros((k, n), dtype=X.dtype)
         v = vals.astype(X.dtype)
-        if nthreads > 1 and nthreads * out.nbytes <= _PRIVATE_BYTES:
-            return _private(rows, v, X, out, nthreads)
-        return _striped(rows, v, X, out, nthreads)
+        nchunks = n_chunks(d, k, n, X.dtype.itemsize)
+        if nchunks > 1:
+            return _chunked(rows, v, X, out, nchunks)
+        return _striped(rows, v, X, out, nb.get_num_threads())
 
     return cols
 
