@@ -44,6 +44,22 @@ __all__ = ["SketchOperator"]
 _BLOCK_BYTES = 1 << 25
 
 
+def block_width(d_pad, itemsize):
+    """Columns (or rows) of a sparse input densified together: as many
+    padded vectors of ``d_pad`` entries of `itemsize` bytes as fit in
+    ``_BLOCK_BYTES``, and at least one (a transform of length ``d_pad``
+    needs the whole vector, so past ``_BLOCK_BYTES / itemsize`` entries a
+    block is one vector, larger than the budget)."""
+    return max(1, _BLOCK_BYTES // (itemsize * max(1, d_pad)))
+
+
+def check_flag(value, name):
+    """A bool option (Python or NumPy bool); anything else is a TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 class SketchOperator:
     """Base class of the sketching operators: a random ``k x d`` linear map.
 
@@ -130,17 +146,20 @@ class SketchOperator:
         return self.apply(X)
 
     def __rmatmul__(self, X):
-        # X @ S with X of shape (n, k) equals (S.T @ X.T).T; ``.T`` (not
-        # ``matrix_transpose``) because X may be a scipy or cupyx sparse matrix
-        X = check_array(X, "X", ndim=(1, 2), allow_sparse=True)
-        if X.shape[-1] != self._k:
+        # Y @ S with Y of shape (n, k) equals (S.T @ Y.T).T; ``.T`` (not
+        # ``matrix_transpose``) because Y may be a scipy or cupyx sparse
+        # matrix. Y lives in the sketch space, as in adjoint: named Y.
+        Y = check_array(
+            X, "Y", ndim=(1, 2), allow_sparse=True, allow_empty=True, check_finite=False
+        )
+        if Y.shape[-1] != self._k:
             raise ValueError(
-                f"X @ S needs X.shape[-1] == {self._k} (the sketch size), "
-                f"got X.shape={tuple(X.shape)}"
+                f"Y @ S needs Y.shape[-1] == {self._k} (the sketch size), "
+                f"got Y.shape={tuple(Y.shape)}"
             )
-        if X.ndim == 1:
-            return self.adjoint(X)
-        return self.adjoint(X.T).T
+        if Y.ndim == 1:
+            return self.adjoint(Y)
+        return self.adjoint(Y.T).T
 
     # -- the random parts in the caller's namespace ----------------------
     def _on(self, key, xp, make, dtype=None, device=None):
@@ -239,7 +258,9 @@ class SketchOperator:
             If ``X.shape[0] != d``, `X` is not 1-D or 2-D, or holds NaN or
             Inf (with `check_finite`), or `engine` is not an engine name.
         TypeError
-            If `X` does not have a numeric dtype.
+            If `X` does not have a real numeric dtype (float16 is promoted
+            to float32; longdouble is refused), or `check_finite` is not a
+            bool.
 
         See Also
         --------
@@ -263,6 +284,7 @@ class SketchOperator:
         True
         """
         check_engine(engine)
+        check_flag(check_finite, "check_finite")
         return self._apply(X, engine, check_finite, cols=True)
 
     def apply_rows(self, X, *, engine=None, check_finite=True):
@@ -293,7 +315,8 @@ class SketchOperator:
             If ``X.shape[-1] != d``, `X` is not 1-D or 2-D, or holds NaN or
             Inf (with `check_finite`), or `engine` is not an engine name.
         TypeError
-            If `X` does not have a numeric dtype.
+            If `X` does not have a real numeric dtype, or `check_finite` is
+            not a bool.
 
         See Also
         --------
@@ -317,6 +340,7 @@ class SketchOperator:
         True
         """
         check_engine(engine)
+        check_flag(check_finite, "check_finite")
         return self._apply(X, engine, check_finite, cols=False)
 
     def _apply(self, X, engine, check_finite, *, cols, name="X", vector=False):
@@ -410,7 +434,7 @@ class SketchOperator:
         """Apply to sparse X one dense block at a time (columns or rows)."""
         X = X.tocsc() if cols else X.tocsr()
         n = X.shape[1] if cols else X.shape[0]
-        step = max(1, _BLOCK_BYTES // (8 * max(1, self._padded_d())))
+        step = block_width(self._padded_d(), np.dtype(X.dtype).itemsize)
         if cols:
             parts = [self._cols(_dense(X[:, j : j + step]), xp, engine) for j in range(0, n, step)]
         else:

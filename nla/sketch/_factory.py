@@ -48,6 +48,8 @@ def make_sketch(kind, d, k, *, rng=None, dtype=None, name="sketch"):
     >>> S.shape, S.nnz_per_column
     ((50, 1000), 1)
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__} {name!r}")
     check_option(kind, name, SKETCH_KINDS)
     if kind == "gaussian":
         return gaussian(d, k, rng=rng, dtype=dtype)

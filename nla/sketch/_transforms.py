@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .._backend import array_namespace
-from .._validate import check_array, check_int
+from .._validate import check_array, check_engine, check_int
+from ._base import check_flag
 from ._fwht import fwht_kernel
 
 __all__ = ["fwht", "next_power_of_two"]
@@ -26,8 +27,9 @@ def fwht(x, *, axis=-1, engine=None, check_finite=True):
     Parameters
     ----------
     x : array_like
-        Real or complex input; integer input is promoted to float64. It is
-        never modified. Any number of dimensions.
+        Real or complex input; integer input is promoted to float64, float16
+        to float32 (longdouble is refused). It is never modified. Any number
+        of dimensions.
     axis : int, optional
         Axis to transform. Its length must be a power of two.
     engine : {"auto", "numpy", "numba"}, optional
@@ -45,7 +47,10 @@ def fwht(x, *, axis=-1, engine=None, check_finite=True):
     ------
     ValueError
         If ``x.shape[axis]`` is not a power of two, `x` is empty or not
-        finite, or `axis` is out of range.
+        finite, `axis` is out of range, or `engine` is not an engine name.
+    TypeError
+        If `x` has an unsupported dtype, or `axis` is not an integer, or
+        `check_finite` not a bool.
 
     See Also
     --------
@@ -88,6 +93,8 @@ def fwht(x, *, axis=-1, engine=None, check_finite=True):
     True
     """
     x_in = x
+    check_engine(engine)
+    check_flag(check_finite, "check_finite")
     x = check_array(x, "x", ndim=(1, None), allow_complex=True, check_finite=False)
     xp = array_namespace(x)
     nd = x.ndim

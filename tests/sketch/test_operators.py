@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.sparse.linalg import aslinearoperator
 
 import nla
-from nla.sketch import _base
+from nla.sketch import _base, _hadamard
 from tests.helpers import assert_namespace, seeds, to_host
 
 KINDS = {
@@ -150,6 +150,39 @@ def test_unbiased_squared_norm(kind, d, seed):
 
 
 _JL_N = 20
+_JL_SEEDS = 100
+
+
+def _jl_miss_chance(k, n, eps, c):
+    """Chance that one draw of a sketch misses distortion `eps` on some pair
+    of `n` points, for a sketch whose ``||S x||^2 / ||x||^2`` has at most
+    ``c`` times a Gaussian map's variance ``2 / k``.
+
+    For a Gaussian map that ratio is chi^2_k / k exactly; a variance ``c``
+    times larger is modelled by chi^2_nu / nu with ``nu = k / c`` (the same
+    mean and variance; the FJLT's ratio is a Gaussian mixture of this kind,
+    a weighted chi^2). The union bound over the pairs adds their chances.
+    """
+    from scipy import stats
+
+    nu = k / c
+    pair = stats.chi2.sf(nu * (1 + eps), nu) + stats.chi2.cdf(nu * (1 - eps), nu)
+    return min(1.0, n * (n - 1) / 2 * pair)
+
+
+#: k Var(||S x||^2 / ||x||^2) / 2 at most, for spread-out x: 1 for the
+#: Gaussian map (exactly chi^2_k / k); at most 1 for the SRHT (k of the
+#: d_pad coordinates of H D x sampled without replacement) and for the
+#: sparse sign sketch (variance (2/k)(1 - sum x_j^4 / ||x||^4): only the
+#: cross terms x_j x_l of columns sharing a row vary, each with mean 0 and
+#: second moment 1/k); 1 + 4.5/m for the FJLT with m >= 22 nonzeros per
+#: row of P (see test_fjlt_variance_excess).
+_JL_VARIANCE_FACTOR = {
+    "gaussian": 1.0,
+    "srht": 1.0,
+    "sparse_sign": 1.0,
+    "fjlt": 1.0 + 4.5 / _hadamard._FJLT_MIN_NNZ_PER_ROW,
+}
 
 
 @pytest.mark.parametrize(
@@ -159,21 +192,29 @@ _JL_N = 20
     ids=["gaussian", "srht", "sparse_sign", "fjlt", "fjlt-n_points"],
 )
 @pytest.mark.parametrize("d", [512, 500])  # 500: the Hadamard sketches pad to 512
-def test_jl_distortion_high_quantile(kind, kw, d):
+def test_jl_distortion_misses_within_model(kind, kw, d):
     """Pairwise squared distances kept within eps at k = jl_dim(n, eps).
 
-    At this k the Dasgupta-Gupta union bound (failure <= 2/n^2 per pair)
-    only promises success with probability >= 1/n for a Gaussian map; the
-    bound is loose, and in practice a Gaussian map succeeds on nearly every
-    draw. We demand success on 90% of 40 fixed seeds for every sketch, also
-    for the FJLT density tuned to the number of points (``n_points=n``),
-    whose per-pair variance is at most 1.21x the Gaussian's (see
-    ``test_fjlt_variance_excess``); that case sits closest to the line (the
-    share of failing seeds per sketch is measured by ``python -m benchmarks
-    sketch --plot DIR`` and quoted on the sketch docs page).
+    Each of 100 seeded draws misses eps on some pair with chance ``p``
+    (``_jl_miss_chance``: an upper bound for the Gaussian map, by the union
+    bound over pairs; for the other sketches a model matching the mean and
+    variance, which ignores the heavier tail of the FJLT's mixture); the
+    number of misses is Binomial(100, p), and we allow its (1 - 1e-6)
+    quantile. The margin comes from this model, not from the seeds drawn:
+    a change in how the rng is consumed fails this test with chance below
+    1e-6 if the model is right, and below 2e-4 even if the true chance is
+    1.5 p. A wrong scale still fails it
+    (``test_jl_miss_chance_has_power``); the FJLT's density floor, which
+    its variance factor assumes, is held by ``test_fjlt_density`` and
+    ``test_fjlt_variance_excess``. The sketch docs page compares ``p`` with
+    the measured share of misses.
     """
+    from scipy import stats
+
     n, eps = _JL_N, 0.5
     k = nla.sketch.jl_dim(n, eps)
+    p = _jl_miss_chance(k, n, eps, _JL_VARIANCE_FACTOR[kind])
+    allowed = int(stats.binom.isf(1e-6, _JL_SEEDS, p))
     X = _x(10_007, (n, d))  # a seed none of the sketches below uses
     iu = np.triu_indices(n, 1)
 
@@ -182,11 +223,35 @@ def test_jl_distortion_high_quantile(kind, kw, d):
         return (np.diag(g)[:, None] + np.diag(g)[None, :] - 2 * g)[iu]
 
     base = sqd(X)
-    worst = []
-    for seed in range(40):
+    misses = 0
+    for seed in range(_JL_SEEDS):
         Y = X @ make(kind, d, k, rng=seed, **kw).T
-        worst.append(np.max(np.abs(sqd(Y) / base - 1)))
-    assert np.quantile(worst, 0.9) <= eps
+        misses += bool(np.max(np.abs(sqd(Y) / base - 1)) > eps)
+    assert misses <= allowed, (misses, allowed, p)
+
+
+def test_jl_miss_chance_has_power():
+    """The allowance above still catches a real fault: it is at most a
+    quarter of the draws, and a sketch 10% too large in scale (squared
+    distances 21% too large) misses on more draws than that."""
+    from scipy import stats
+
+    n, eps = _JL_N, 0.5
+    k = nla.sketch.jl_dim(n, eps)
+    c = max(_JL_VARIANCE_FACTOR.values())
+    allowed = stats.binom.isf(1e-6, _JL_SEEDS, _jl_miss_chance(k, n, eps, c))
+    assert allowed <= _JL_SEEDS / 4
+    X = _x(10_007, (n, 512))
+    iu = np.triu_indices(n, 1)
+    g = X @ X.T
+    base = (np.diag(g)[:, None] + np.diag(g)[None, :] - 2 * g)[iu]
+    misses = 0
+    for seed in range(_JL_SEEDS):
+        Y = 1.1 * (X @ nla.sketch.gaussian(512, k, rng=seed).T)
+        h = Y @ Y.T
+        misses += bool(np.max(np.abs((np.diag(h)[:, None] + np.diag(h)[None, :] - 2 * h)[iu]
+                                     / base - 1)) > eps)
+    assert misses > allowed
 
 
 # ------------------------------------------------------------------ sparse input
