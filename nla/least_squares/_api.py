@@ -1,8 +1,9 @@
 """Sketched least squares: the public :func:`lstsq` and its :class:`LstsqInfo`.
 
 The three methods share one pipeline: plan the sketch (:mod:`._plan`), draw
-``S`` (``m x n``) with :func:`nla.sketch.make_sketch`, form ``S A``, and
-factor the small ``m x d`` matrix ``S A``. They differ in what they do with
+``S`` (``m x n``) with :func:`nla.sketch.make_sketch`, form ``S A``, scale
+``A`` and the columns of ``B`` by powers of two where they are far from 1
+(:mod:`._scale`), and factor the small ``m x d`` matrix ``S A``. They differ in what they do with
 the factor: ``"precondition"`` uses it as a right preconditioner
 (:mod:`._precondition`), ``"sketch"`` and ``"linf"`` return the minimizer of
 the sketched problem (:mod:`._sketch_solve`).
@@ -39,6 +40,7 @@ from .._validate import (
 from ..sketch import make_sketch
 from ._plan import METHODS, plan_sketch
 from ._precondition import precondition_dense, precondition_sparse
+from ._scale import Scaling, column_exponents, matrix_exponent, scale_columns, times_pow2
 from ._sketch_solve import Solution, solve_sketched
 
 __all__ = ["lstsq", "LstsqInfo"]
@@ -148,8 +150,30 @@ def _warn_not_converged(sol, tol, limit):
     )
 
 
-def _info(plan, sol, vec, xp):
-    rn = xp.linalg.vector_norm(sol.residual, axis=0)
+def _check_flag(value, name):
+    """`value` as a bool; TypeError naming `name` for anything else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _solve(plan, S, A, B, SA, xp, rcond, tol, maxiter, engine, return_info):
+    """Run the planned route on the (scaled) data: ``(Solution, iteration cap)``."""
+    if plan.sketch_and_solve:
+        SB = S.apply(B, engine=engine, check_finite=False)
+        X, rank, cond = solve_sketched(SA, SB, xp, rcond)
+        res = B - matmul(A, X) if return_info else None
+        return Solution(X, res, 0, rank, cond, True, "sketch-and-solve"), 0
+    if is_sparse(A):
+        limit = maxiter or 4 * A.shape[1] + 100
+        SB = S.apply(B, engine=engine, check_finite=False)
+        return precondition_sparse(A, B, SA, SB, rcond, tol, limit), limit
+    limit = maxiter or 20
+    return precondition_dense(A, B, SA, xp, rcond, tol, limit), limit
+
+
+def _info(plan, sol, scaling, vec, xp):
+    rn = scaling.residual_norms(sol.residual, xp)
     return LstsqInfo(
         method=plan.method,
         iterations=int(sol.iterations),
@@ -223,13 +247,16 @@ def lstsq(
         Sparse ``A``: LSQR's stopping tests with ``btol = tol`` and ``atol =
         tol / 10``.
     eps : float, optional
-        Accuracy of the sketching methods: for ``"sketch"`` the excess
+        Accuracy of the sketching methods, ``> 0``: for ``"sketch"`` the excess
         residual factor (default 0.5, giving ``m = d + ceil(d / eps) + 1``),
         ``E ||A x - b||^2 <= (1 + eps) ||A x^* - b||^2``; that expectation is
         proven only for ``sketch="gaussian"``. The default sparse sign sketch
         uses the same ``m`` and gives an excess of about the same size in
         practice, but without that identity or a proven constant. For
-        ``"linf"`` the factor in the l-infinity bound (default 1.0).
+        ``"linf"`` the factor in the l-infinity bound (default 1.0). A tiny
+        `eps` (or `delta`) whose row count is not a finite number runs the
+        exact solver, as any ``m >= n`` does; a huge one gives the fewest
+        rows, ``d`` (``d + 1`` or ``d + 2`` for ``"sketch"``).
     delta : float, optional
         ``"linf"``: failure probability used to size the sketch (default 0.01).
     sketch : {"sparse_sign", "countsketch", "gaussian", "srht"}, optional
@@ -241,7 +268,9 @@ def lstsq(
         Rows ``m`` of the sketch (at least ``d``), overriding the defaults
         (``4 d`` for ``"precondition"``, see `eps` for ``"sketch"`` and Notes
         for ``"linf"``). For ``"linf"``, ``"theorem"`` uses the paper's ``m
-        = eps^-2 d ln^3(n / delta)``.
+        = eps^-2 d ln^3(n / delta)`` (at least ``d``). For
+        ``"precondition"`` a value above ``max(n, 4 d)`` is reduced to it: a
+        sketch with more rows than ``A`` gains nothing.
     maxiter : int, optional
         ``"precondition"``: maximum refinement sweeps (default 20) or LSQR
         iterations (default ``4 d + 100``). Stopping here before `tol` is met
@@ -257,7 +286,8 @@ def lstsq(
     check_finite : bool, optional
         Reject NaN and Inf in `A` and `b` (default True).
     return_info : bool, optional
-        Also return an :class:`LstsqInfo`.
+        Also return an :class:`LstsqInfo`. Both flags must be ``True`` or
+        ``False`` (NumPy bools included).
 
     Returns
     -------
@@ -271,7 +301,9 @@ def lstsq(
     ------
     ValueError
         Mismatched shapes, ``n < d`` (the problem is not overdetermined; use
-        ``scipy.linalg.lstsq``), NaN/Inf, empty arrays, bad options.
+        ``scipy.linalg.lstsq``), NaN/Inf, empty arrays, bad options; a
+        solution beyond the largest finite number of the dtype (``A`` tiny
+        relative to `b`).
     TypeError
         Non-real dtypes, a cupyx.scipy.sparse `A`, a scipy.sparse `A` with a
         non-NumPy `b`, options of the wrong type.
@@ -291,6 +323,19 @@ def lstsq(
 
     Notes
     -----
+    **Scaling**: every route squares the scale of ``A`` somewhere (Gram
+    matrices, ``A^T r``, 2-norms), so ``A``, and each column of `b`, whose
+    largest entry is outside ``[2^-128, 2^128]`` (``[2^-16, 2^16]`` for
+    float32) is first multiplied by a power of two that brings it into
+    ``[1/2, 1)``, and the solution is scaled back. Powers of two scale
+    exactly, so the result is the one for the scaled data, right wherever
+    it is representable: ``x(c A, c b) = x(A, b)`` and ``x(c A, b) = x(A,
+    b) / c`` to the accuracy of the method for ``c`` from ``1e-150`` to
+    ``1e150``, and bit for bit when ``c`` is a power of two taking the data
+    out of that band. A solution that underflows rounds to zero (gradually);
+    one that overflows raises ValueError. Data inside the band is not
+    touched.
+
     **Rank deficiency** (``"precondition"``): the singular values of the
     sketch's ``R`` are checked against ``rcond``. If ``r < d`` of them are
     kept, the preconditioner is ``N = V_r diag(1/s_r)`` from the SVD of ``R``.
@@ -364,6 +409,8 @@ def lstsq(
     """
     method = check_option(method, "method", METHODS)
     engine = check_engine(engine)
+    check_finite = _check_flag(check_finite, "check_finite")
+    return_info = _check_flag(return_info, "return_info")
     A, B, xp, vec, defer = _check_data(A, b, check_finite)
     n, d = A.shape
     tol = check_real(tol, "tol", low=0.0, high=1.0, low_open=True)
@@ -381,21 +428,19 @@ def lstsq(
     SA = S.apply(A, engine=engine, check_finite=False)  # A is checked above or here
     if defer:
         check_finite_through(SA, A, "A", ndim=2)
-    if plan.sketch_and_solve:
-        SB = S.apply(B, engine=engine, check_finite=False)
-        X, rank, cond = solve_sketched(SA, SB, xp, rcond)
-        res = B - matmul(A, X) if return_info else None
-        sol = Solution(X, res, 0, rank, cond, True, "sketch-and-solve")
-    elif is_sparse(A):
-        limit = maxiter or 4 * d + 100
-        SB = S.apply(B, engine=engine, check_finite=False)
-        sol = precondition_sparse(A, B, SA, SB, rcond, tol, limit)
-    else:
-        limit = maxiter or 20
-        sol = precondition_dense(A, B, SA, xp, rcond, tol, limit)
+    # scale first (exactly, by powers of two): the routes square the scale
+    ea = matrix_exponent(A, SA, xp)
+    if ea:
+        A = times_pow2(A, ea)
+        SA = S.apply(A, engine=engine, check_finite=False)
+    scaling = Scaling(ea, column_exponents(B, xp))
+    if scaling.b is not None:
+        B = scale_columns(B, scaling.b, xp)
+    sol, limit = _solve(plan, S, A, B, SA, xp, rcond, tol, maxiter, engine, return_info)
     if not sol.converged:
         _warn_not_converged(sol, tol, limit)
-    x = sol.X[:, 0] if vec else sol.X
+    X = scaling.solution(sol.X, xp)
+    x = X[:, 0] if vec else X
     if not return_info:
         return x
-    return x, _info(plan, sol, vec, xp)
+    return x, _info(plan, sol, scaling, vec, xp)

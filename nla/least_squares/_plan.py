@@ -49,13 +49,27 @@ class SketchPlan:
         return unit_roundoff * max(self.size, d)
 
 
+def _rows(count):
+    """``ceil(count)`` for a row count computed in floating point; None when it
+    overflowed (an extreme `eps` or `delta`: more rows than any ``n``)."""
+    return math.ceil(count) if math.isfinite(count) else None
+
+
 def _linf_size(n, d, eps, delta, sketch_size):
+    """Rows of the l-infinity sketch, or None when they are not finite.
+
+    Divides by ``eps`` twice rather than by ``eps**2`` (which raises
+    OverflowError for a huge ``eps``): a tiny ``eps`` gives an infinite count
+    (the exact solver runs), a huge one a count that rounds to ``d``.
+    """
     e = 1.0 if eps is None else eps
     if sketch_size is None:
         # the row count the l-infinity bound needs for a Gaussian sketch
-        return d + math.ceil(2.0 * d * math.log(2.0 * d / delta) / e**2)
+        extra = _rows(2.0 * d * math.log(2.0 * d / delta) / e / e)
+        return None if extra is None else d + extra
     if isinstance(sketch_size, str) and sketch_size == "theorem":
-        return math.ceil(d * math.log(n / delta) ** 3 / e**2)
+        m = _rows(d * math.log(n / delta) ** 3 / e / e)
+        return None if m is None else max(m, d)
     return check_int(sketch_size, "sketch_size", low=d)
 
 
@@ -79,15 +93,21 @@ def plan_sketch(method, n, d, *, eps=None, delta=0.01, sketch=None, sketch_size=
     exact = SketchPlan("exact", "sparse_sign", 4 * d)
     if method == "linf":
         m = _linf_size(n, d, eps, delta, sketch_size)
-        if m >= n:
+        if m is None or m >= n:
             return exact
         return SketchPlan("linf", "srht", m)
     kind = sketch or "sparse_sign"
     if sketch_size is not None:
         m = check_int(sketch_size, "sketch_size", low=d)
+        if method == "precondition":
+            # more rows than A (or than the default) gain nothing and could
+            # exhaust memory
+            m = min(m, max(n, 4 * d))
     elif method == "sketch":
-        e = 0.5 if eps is None else eps
-        m = d + math.ceil(d / e) + 1
+        extra = _rows(d / (0.5 if eps is None else eps))
+        if extra is None:
+            return exact
+        m = d + extra + 1
     else:
         m = 4 * d
     if kind == "srht" and m > n:

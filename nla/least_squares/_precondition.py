@@ -38,8 +38,20 @@ _SEMINORMAL_LIMIT = 1e-3
 
 
 def _col_norms64(X, xp):
-    """Column norms of `X` as float64, on the device of `X`."""
-    return xp.astype(xp.linalg.vector_norm(X, axis=0), xp.float64)
+    """Column norms of `X` as float64, on the device of `X`.
+
+    The plain 2-norm squares the entries; where that overflows (a solution
+    beyond the square root of the float range, possible only with a tiny
+    `rcond`), the columns are divided by their largest entry first.
+    """
+    with np.errstate(over="ignore"):  # NumPy-backed xp; checked below
+        norms = xp.astype(xp.linalg.vector_norm(X, axis=0), xp.float64)
+    if bool(xp.all(xp.isfinite(norms))) or not bool(xp.all(xp.isfinite(X))):
+        return norms
+    big = xp.max(xp.abs(X), axis=0)
+    big = xp.where(big > 0, big, xp.ones_like(big))
+    unit = xp.linalg.vector_norm(X / big[None, :], axis=0)
+    return xp.astype(unit, xp.float64) * xp.astype(big, xp.float64)
 
 
 def _gram_solver(Y, xp, numpy_fast):
@@ -152,7 +164,9 @@ def _stall_floor(d, u, smax, cond, xp):
                 nz, rnorm / (smax * xp.where(nz, xnorm, xp.ones_like(xnorm))),
                 xp.full_like(xnorm, math.inf),
             )
-        return _STALL_CONSTANT * d * u * (cond + cond**2 * eta)
+            # cond * (cond * eta): no Python OverflowError from cond**2, and
+            # no inf * 0 for a zero residual when cond^2 exceeds the range
+            return _STALL_CONSTANT * d * u * (cond + cond * (cond * eta))
 
     return floor
 
@@ -197,7 +211,7 @@ def precondition_dense(A, B, SA, xp, rcond, tol, maxiter):
     numpy_fast = is_numpy_namespace(xp) and isinstance(A, np.ndarray)
     u = float(np.finfo(numpy_dtype(A.dtype)).eps)
     floor = _stall_floor(d, u, smax, cond, xp)
-    if numpy_fast and r == d and d * u * cond**2 <= _SEMINORMAL_LIMIT:
+    if numpy_fast and r == d and d * u * (cond * cond) <= _SEMINORMAL_LIMIT:
         # cond(A) is known from the sketch to be moderate: the refinement
         # converges with the Cholesky factor of A^T A itself (corrected
         # semi-normal equations, contraction ~ d u cond^2), which costs one
