@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 import nla
 from nla.sketch import make_sketch
+from tests.helpers import assert_namespace, to_host
 from tests.least_squares.test_lstsq import U32, U64, dense_bound, lsqr_bounds, problem
 
 METHODS = ["precondition", "sketch", "linf"]
@@ -348,3 +349,35 @@ def test_numpy_bools_accepted_as_flags():
     A, b = _problem()
     x, info = nla.lstsq(A, b, rng=0, check_finite=np.bool_(False), return_info=np.bool_(True))
     assert info.converged
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_extreme_scales_in_other_namespaces(xp, method):
+    """The scaling runs in the namespace of the data (generic code): the
+    same bits as NumPy for power-of-two scales out of the band."""
+    A, B = problem(np.random.default_rng(6), N, D, KAPPA, RES, nrhs=2)
+    B[:, 1] *= 2.0**-600  # the columns of B are scaled separately
+    x_np = nla.lstsq(A, B, method=method, rng=1)
+    for k in (-300, 700):
+        Ak, Bk = np.ldexp(A, k), np.ldexp(B, k)
+        X = nla.lstsq(xp.asarray(Ak), xp.asarray(Bk), method=method, rng=1)
+        assert_namespace(X, xp)
+        np.testing.assert_allclose(to_host(X), x_np, rtol=100 * D * U64 * KAPPA)
+    with pytest.raises(ValueError, match="not representable"):
+        nla.lstsq(xp.asarray(A * 1e-300), xp.asarray(B * 1e300), method=method, rng=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("method", METHODS)
+def test_extreme_scales_torch_cpu(method, dtype):
+    torch = pytest.importorskip("torch")
+    A, b = _problem()
+    A, b = A.astype(dtype), b.astype(dtype)
+    k = 400 if dtype == np.float64 else 50  # x ~ 2^-2k is representable
+    x_np = nla.lstsq(A, b, method=method, rng=1)
+    x = nla.lstsq(
+        torch.from_numpy(np.ldexp(A, k)), torch.from_numpy(np.ldexp(b, -k)), method=method, rng=1
+    )
+    assert isinstance(x, torch.Tensor) and x.dtype == getattr(torch, np.dtype(dtype).name)
+    u = np.finfo(dtype).eps
+    np.testing.assert_allclose(np.ldexp(x.numpy(), 2 * k), x_np, rtol=100 * D * u * KAPPA)
