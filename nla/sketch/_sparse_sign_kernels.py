@@ -35,14 +35,12 @@ def _rows_reference(rows, vals, k, X):
     return np.asarray((S @ X.T).T)
 
 
-#: most bytes of private accumulators the Numba ``S @ X`` kernel allocates
-_PRIVATE_BYTES = 1 << 27
+#: most bytes of partial sums the Numba ``S @ X`` kernel keeps (all chunks)
+_PRIVATE_BYTES = 1 << 23
 #: most chunks of X's rows the Numba ``S @ X`` kernel sums separately
 _MAX_CHUNKS = 16
 #: fewest rows of X in a chunk (below it the partial sums cost more than they save)
 _MIN_CHUNK_ROWS = 1024
-#: from this many columns on, X is split by columns instead (no partial sums)
-_WIDE = 64
 
 
 def n_chunks(d, k, n, itemsize):
@@ -50,13 +48,12 @@ def n_chunks(d, k, n, itemsize):
 
     A function of the shapes and the dtype only, never of the thread count,
     so that every output entry is summed in the same order (and the result
-    has the same bits) whatever the number of threads. 1 means no partial
-    sums: threads split the columns, and every entry is summed over X's rows
-    in order. Narrow X is chunked (its columns are too few to split), wide X
-    is not (k x n partial sums per chunk would cost more than they save).
+    has the same bits) whatever the number of threads: as many chunks as
+    ``_PRIVATE_BYTES`` of ``k x n`` partial sums allow, at most
+    ``_MAX_CHUNKS``, each of at least ``max(_MIN_CHUNK_ROWS, k)`` rows. 1
+    means no partial sums: threads split the columns, and every entry is
+    summed over X's rows in order (a large output, or a short X).
     """
-    if n >= _WIDE:
-        return 1
     by_rows = d // max(_MIN_CHUNK_ROWS, k)
     by_bytes = _PRIVATE_BYTES // max(1, k * n * itemsize)
     return max(1, min(_MAX_CHUNKS, by_rows, by_bytes))

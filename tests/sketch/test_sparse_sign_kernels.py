@@ -19,10 +19,9 @@ pytestmark = pytest.mark.skipif(
 def test_kernels_match_reference(d, n, k, s, dtype, strategy, monkeypatch):
     if strategy == "chunked":  # row chunks with partial sums, whatever the size
         monkeypatch.setattr(ssk, "_MIN_CHUNK_ROWS", 1)
-        monkeypatch.setattr(ssk, "_WIDE", 10**9)
         assert ssk.n_chunks(d, k, n, np.dtype(dtype).itemsize) == min(16, max(1, d // k))
     else:  # column blocks, one pass over X's rows
-        monkeypatch.setattr(ssk, "_WIDE", 0)
+        monkeypatch.setattr(ssk, "_PRIVATE_BYTES", 0)
     S = nla.sketch.sparse_sign(d, k, nnz_per_column=s, rng=d + n)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((d, n)).astype(dtype)
@@ -41,7 +40,8 @@ def test_kernels_match_reference(d, n, k, s, dtype, strategy, monkeypatch):
     assert np.all(np.abs(got_r - ref_r) <= bound.T + 1e-30)
 
 
-@pytest.mark.parametrize("d, n, k", [(5000, 1, 64), (5000, 9, 64), (3000, 63, 100), (800, 100, 30)])
+@pytest.mark.parametrize("d, n, k", [(5000, 1, 64), (5000, 9, 64), (3000, 63, 100), (800, 100, 30),
+                                     (5000, 300, 1000)])
 def test_cols_bits_do_not_depend_on_the_thread_count(d, n, k):
     """Same bits with one thread and with all of them (the row chunks and
     their order of summation are fixed by the shapes; see also the
