@@ -12,9 +12,9 @@ from .._backend import device_of, is_sparse, matmul, namespace_dtype, to_host, w
 from .._random import check_rng
 from .._validate import check_array, check_engine, check_int, check_option
 from ..sketch import make_sketch
-from ._common import check_lowrank_matrix, check_target_rank
+from ._common import check_flag, check_lowrank_matrix, check_target_rank
 from ._deim import deim_kernel
-from ._rsvd import rsvd
+from ._rsvd import check_n_iter, rsvd
 
 __all__ = ["CUR", "cur"]
 
@@ -152,7 +152,7 @@ def cur(
         of CURing: ``weights = norm(X, axis=0)`` for input activations ``X``.
     n_iter : int or "auto", default "auto"
         Power iterations of the randomized SVD used by ``"deim"``,
-        ``"qdeim"`` and ``"leverage"``.
+        ``"qdeim"`` and ``"leverage"`` (validated for every method).
     rng : None, int or numpy.random.Generator
         Randomness (SPEC 7).
     check_finite : bool, default True
@@ -216,11 +216,13 @@ def cur(
     >>> bool(np.allclose(f.to_dense(), A))
     True
     """
+    check_finite = check_flag(check_finite, "check_finite")
     A, xp = check_lowrank_matrix(A, "cur", check_finite=check_finite)
     k = check_target_rank(k, A)
     method = check_option(method, "method", _METHODS)
     core = check_option(core, "core", _CORES)
     oversample = check_int(oversample, "oversample", low=0)
+    n_iter = check_n_iter(n_iter)
     check_engine(engine)
     m, n = A.shape
     weights = _check_weights(weights, n)

@@ -26,7 +26,13 @@ from .._validate import (
     check_rcond,
 )
 from ..sketch import make_sketch
-from ._common import check_lowrank_matrix, check_target_rank
+from ._common import (
+    check_flag,
+    check_lowrank_matrix,
+    check_target_rank,
+    scale_exponent,
+    times_pow2,
+)
 
 __all__ = ["LowRank", "NystromPSD", "nystrom", "nystrom_psd"]
 
@@ -90,13 +96,21 @@ def _dense_small(A, xp, dt):
     return matmul(A, eye)
 
 
-def _truncate_pair(L, Rt, k, xp):
-    """Best rank-k approximation of ``L @ Rt`` through thin QRs of both factors."""
-    Q1, R1 = qr_thin(L, xp)
-    Q2, R2 = qr_thin(Rt.T, xp)
+def _truncate_pair(L, Rt, k, xp, dt):
+    """Best rank-k approximation of ``L @ Rt`` through thin QRs of both factors.
+
+    The thin QR of NumPy input is CholeskyQR2, whose Gram matrix squares
+    the scale: both factors are brought near 1 by powers of two first (exact;
+    a no-op for factors of moderate size), and the scale goes into the
+    singular values.
+    """
+    eL, _ = scale_exponent(L, dt, xp)
+    eR, _ = scale_exponent(Rt, dt, xp)
+    Q1, R1 = qr_thin(times_pow2(L, -eL), xp)
+    Q2, R2 = qr_thin(times_pow2(Rt, -eR).T, xp)
     W, s, Zt = xp.linalg.svd(R1 @ R2.T, full_matrices=False)
     k = min(k, s.shape[0])
-    left = Q1 @ (W[:, :k] * s[:k])
+    left = Q1 @ (W[:, :k] * times_pow2(s[:k], eL + eR))
     right = Zt[:k, :] @ Q2.T
     return left, right
 
@@ -242,6 +256,7 @@ def nystrom(
     # a dense A is checked for NaN/Inf through its sketches (below): every
     # sketch carries a non-finite entry of A into its row or column of A X
     # and Y^T A, which saves one pass over A
+    check_finite = check_flag(check_finite, "check_finite")
     defer = check_finite and not is_sparse(A)
     A, xp = check_lowrank_matrix(A, "nystrom", check_finite=check_finite and not defer)
     k = check_target_rank(k, A)
@@ -278,8 +293,95 @@ def nystrom(
     QW = Q @ W[:, :keep]  # (ry, keep)
     L = (matmul(A, Zk) if AX is None else AX @ Zk) / s[:keep]
     Rt = rmatmul(A, QW, xp).T if YA is None else QW.T @ YA
-    left, right = _truncate_pair(L, Rt, k, xp)
+    left, right = _truncate_pair(L, Rt, k, xp, dt)
     return LowRank(*_pad(left, right, k, xp))
+
+
+def _psd_sketch(A, omega, xp, dt):
+    """``(Y, e)``: ``Y = A omega 2^-e``, with ``e = 0`` unless ``max|A omega|``
+    is extreme (see :func:`scale_exponent`).
+
+    `omega` has orthonormal columns, so for symmetric positive semidefinite
+    `A` every entry of ``A omega`` (and every partial sum forming it) is at
+    most ``lambda_max(A)``: a non-finite product means the eigenvalues of `A`
+    are not representable.
+    """
+    Y = matmul(A, omega)
+    e, amax = scale_exponent(Y, dt, xp)
+    if not math.isfinite(amax):
+        raise ValueError(
+            f"nystrom_psd: A @ Omega is not finite, so the largest eigenvalue of A "
+            f"exceeds the {np.dtype(dt).name} range (or A has NaN or Inf entries, "
+            "which check_finite=False let through)"
+        )
+    return times_pow2(Y, -e), e
+
+
+def _check_symmetric(A, omega, Y, B, e, norm_y, tol, xp):
+    """Raise unless the skew part of `A` is negligible, judged on the sketch.
+
+    ``B - B^T = Omega^T (A - A^T) Omega`` for ``B = Omega^T A Omega``, so
+    ``sqrt(n / (l - 1)) ||B - B^T||_F / ||A Omega||_F`` estimates ``||A -
+    A^T||_F / ||A||_F`` at no extra cost (``Omega``, ``n x l``, is the Q
+    factor of a Gaussian matrix, so its distribution is rotation invariant).
+    With one column the sketch has no skew part; ``A^T Omega`` is compared
+    with ``A Omega`` (`Y`, unshifted) instead, one more thin product.
+    """
+    n, ell = omega.shape
+    if ell > 1:
+        est = math.sqrt(n / (ell - 1)) * float(xp.linalg.vector_norm(B - B.T)) / norm_y
+    else:
+        At_omega = times_pow2(rmatmul(A, omega, xp), -e)
+        est = float(xp.linalg.vector_norm(Y - At_omega)) / norm_y
+    if est > tol:
+        raise ValueError(
+            "nystrom_psd: A must be symmetric, but ||A - A^T||_F / ||A||_F is about "
+            f"{est:.3g} (estimated from the sketch), above sqrt(eps) = {tol:.3g}; "
+            "pass (A + A.T) / 2 if the asymmetry is rounding, or use nystrom"
+        )
+
+
+def _check_curvature(lam, norm_y, tol):
+    """Raise if ``Omega^T A Omega`` has an eigenvalue below ``-tol ||A Omega||_F``.
+
+    The eigenvalues of ``Omega^T A Omega`` lie between the extreme ones of
+    `A` (interlacing, ``Omega`` orthonormal), so a negative one beyond
+    rounding (``sqrt(eps)`` relative, far above the rounding of the
+    products, which the shift ``nu = eps ||A Omega||_F`` already covers) is
+    negative curvature of `A`.
+    """
+    low = float(lam[0]) / norm_y
+    if low < -tol:
+        raise ValueError(
+            "nystrom_psd: A must be positive semidefinite, but Omega^T A Omega has a "
+            f"negative eigenvalue, {low:.3g} relative to ||A Omega||_F, beyond the "
+            f"rounding level sqrt(eps) = {tol:.3g}; for indefinite A use nystrom or rsvd"
+        )
+
+
+def _psd_factor(A, omega, Y, e, xp, dt):
+    """``(U, eigenvalues)`` of the shifted Nystrom approximation from the
+    sketch ``Y = A omega 2^-e`` (eigenvalues in the scale of `Y`)."""
+    eps = float(np.finfo(dt).eps)
+    norm_y = float(xp.linalg.vector_norm(Y))
+    nu = eps * norm_y
+    Y0, Y = Y, Y + nu * omega
+    B = omega.T @ Y
+    if norm_y > 0.0:
+        _check_symmetric(A, omega, Y0, B, e, norm_y, math.sqrt(eps), xp)
+    B = (B + B.T) / 2
+    # Cholesky can fail on a numerically indefinite core; the eigendecomposition
+    # of the small core is the robust alternative of the same cost order.
+    lam, V = xp.linalg.eigh(B)
+    if norm_y > 0.0:
+        _check_curvature(lam, norm_y, math.sqrt(eps))
+    pos = lam > eps * (float(xp.max(xp.abs(lam))) if lam.shape[0] else 0.0)
+    lam_c = xp.where(pos, lam, xp.ones_like(lam))
+    F = (Y @ V) / xp.sqrt(lam_c)  # Y B^{-1/2} on the kept part
+    F = xp.where(xp.reshape(pos, (1, -1)), F, xp.zeros_like(F))
+    U, s, _ = xp.linalg.svd(F, full_matrices=False)
+    ev = s * s - nu
+    return U, xp.where(ev > 0, ev, xp.zeros_like(ev))
 
 
 def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True, engine=None):
@@ -294,7 +396,8 @@ def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True, engine=None
     ----------
     A : (n, n) array or scipy.sparse matrix
         Symmetric positive semidefinite (``cupyx.scipy.sparse`` input raises
-        TypeError).
+        TypeError). Both properties are checked on the sketch, at almost no
+        cost (see Raises).
     k : int
         Rank of the result, ``1 <= k <= n``.
     oversample : int, default 10
@@ -313,6 +416,25 @@ def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True, engine=None
     NystromPSD
         ``U`` (``n x k``, orthonormal) and ``eigenvalues`` (``k``, descending,
         non-negative); ``to_dense()`` forms ``U diag(eigenvalues) U^T``.
+
+    Raises
+    ------
+    ValueError
+        For bad input; if `A` is not symmetric: ``||A - A^T||_F / ||A||_F``,
+        estimated from ``Omega^T (A - A^T) Omega`` (with one column, from ``A
+        Omega - A^T Omega``), exceeds ``sqrt(eps)`` (the default of
+        :func:`nla.sqrtm`); if `A` is indefinite: ``Omega^T A Omega`` has an
+        eigenvalue below ``-sqrt(eps) ||A Omega||_F``, far beyond rounding;
+        and if the eigenvalues of `A` exceed the floating-point range. A
+        symmetric `A` whose negative eigenvalues the sketch does not see
+        passes (the checks are necessary conditions).
+
+    Notes
+    -----
+    The sketch ``A Omega`` is rescaled by a power of two (exactly) when its
+    largest entry lies outside ``[2^-256, 2^256]`` (float64; ``[2^-32,
+    2^32]`` in float32), so the result is right for any `A` whose
+    eigenvalues are representable. Inside that range nothing is rescaled.
 
     See Also
     --------
@@ -334,6 +456,7 @@ def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True, engine=None
     >>> bool(np.allclose(f.to_dense(), G @ G.T))
     True
     """
+    check_finite = check_flag(check_finite, "check_finite")
     A, xp = check_lowrank_matrix(A, "nystrom_psd", check_finite=check_finite)
     if A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be square, got shape {tuple(A.shape)}")
@@ -346,19 +469,12 @@ def nystrom_psd(A, k, *, oversample=10, rng=None, check_finite=True, engine=None
     ell = min(k + oversample, n)
     omega = normal(rng, (n, ell), dtype=dt, xp=xp, device=device_of(A))
     omega, _ = xp.linalg.qr(omega)
-    Y = matmul(A, omega)
-    nu = float(np.finfo(dt).eps) * float(xp.linalg.vector_norm(Y))
-    Y = Y + nu * omega
-    B = omega.T @ Y
-    B = (B + B.T) / 2
-    # Cholesky can fail on a numerically indefinite core; the eigendecomposition
-    # of the small core is the robust alternative of the same cost order.
-    lam, V = xp.linalg.eigh(B)
-    pos = lam > float(np.finfo(dt).eps) * float(xp.max(xp.abs(lam)) if lam.shape[0] else 0.0)
-    lam_c = xp.where(pos, lam, xp.ones_like(lam))
-    F = (Y @ V) / xp.sqrt(lam_c)  # Y B^{-1/2} on the kept part
-    F = xp.where(xp.reshape(pos, (1, -1)), F, xp.zeros_like(F))
-    U, s, _ = xp.linalg.svd(F, full_matrices=False)
-    ev = s * s - nu
-    ev = xp.where(ev > 0, ev, xp.zeros_like(ev))
-    return NystromPSD(U[:, :k], ev[:k])
+    Y, e = _psd_sketch(A, omega, xp, dt)
+    U, ev = _psd_factor(A, omega, Y, e, xp, dt)
+    with np.errstate(over="ignore"):  # reported below
+        ev = times_pow2(ev[:k], e)
+    if e > 0 and not bool(xp.all(xp.isfinite(ev))):
+        raise ValueError(
+            f"nystrom_psd: the largest eigenvalues of A exceed the {np.dtype(dt).name} range"
+        )
+    return NystromPSD(U[:, :k], ev)

@@ -14,6 +14,7 @@ from .._backend import (
 )
 from .._random import check_rng, normal
 from .._validate import check_array, check_engine, check_option, check_rcond
+from ._common import check_flag
 
 __all__ = ["pinv_cr"]
 
@@ -96,7 +97,8 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True, en
         (``rank(A)`` is computed from the triangular factors of thin QRs of
         ``C`` and ``R^T``). ``A`` itself is never formed.
     rng : None, int or numpy.random.Generator
-        Randomness of ``"randomized"`` (SPEC 7).
+        Randomness of ``"randomized"`` (SPEC 7); validated for ``"exact"``
+        too, which draws nothing.
     rcond : float or None, default None
         Relative singular-value cut-off in ``[0, 1)``: singular values ``<=
         rcond * sigma_max`` are dropped. Here ``sigma_max`` is the scale
@@ -146,10 +148,12 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True, en
     >>> bool(np.allclose(Pr, np.linalg.pinv(C @ R)))
     True
     """
+    check_finite = check_flag(check_finite, "check_finite")
     C = check_array(C, "C", ndim=2, check_finite=check_finite)
     R = check_array(R, "R", ndim=2, check_finite=check_finite)
     xp = array_namespace(C, R)
     method = check_option(method, "method", _METHODS)
+    rng = check_rng(rng)
     if C.shape[1] != R.shape[0]:
         raise ValueError(
             "C.shape[1] must equal R.shape[0], got "
@@ -176,7 +180,6 @@ def pinv_cr(C, R, *, method="exact", rng=None, rcond=None, check_finite=True, en
         P, _ = _pinv_exact(C, R, xp, rtol, nc, nr)
         return P
 
-    rng = check_rng(rng)
     rank_a = _product_rank(C, R, xp, rtol * nc * nr)
     if rank_a == 0:
         return xp.zeros((n, m), dtype=xdt, device=device_of(C))

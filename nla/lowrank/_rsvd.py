@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 from .._backend import (
@@ -9,16 +10,24 @@ from .._backend import (
     is_operator,
     matmul,
     namespace_dtype,
-    orth,
     rmatmul,
     sign_fix,
     work_dtype,
 )
 from .._random import check_rng, normal
 from .._validate import check_engine, check_int
-from ._common import check_lowrank_matrix, check_target_rank, normalize_columns
+from ._common import (
+    check_flag,
+    check_lowrank_matrix,
+    check_target_rank,
+    in_window,
+    normalize_columns,
+    orth_scaled,
+    scale_exponent,
+    times_pow2,
+)
 
-__all__ = ["SVDResult", "rsvd", "range_finder"]
+__all__ = ["SVDResult", "check_n_iter", "rsvd", "range_finder"]
 
 
 class SVDResult(NamedTuple):
@@ -43,12 +52,35 @@ class SVDResult(NamedTuple):
         return (self.U * self.s) @ self.Vt
 
 
-def _check_n_iter(n_iter, k, m, n):
+def check_n_iter(n_iter):
+    """``"auto"`` or an integer ``>= 0`` (``"auto"`` is returned as is)."""
     if isinstance(n_iter, str):
         if n_iter != "auto":
             raise ValueError(f"n_iter must be 'auto' or a non-negative integer, got {n_iter!r}")
-        return 7 if k < 0.1 * min(m, n) else 4
+        return n_iter
     return check_int(n_iter, "n_iter", low=0)
+
+
+def _resolve_n_iter(n_iter, k, m, n):
+    if n_iter == "auto":
+        return 7 if k < 0.1 * min(m, n) else 4
+    return n_iter
+
+
+def _first_product(A, omega, xp, dt):
+    """``A @ omega``, with `omega` scaled down by a power of two if that
+    overflows.
+
+    A Gaussian column has norm about ``sqrt(n)``, so ``A omega`` can
+    overflow where ``||A||_2`` (and every later product, with orthonormal
+    factors) does not. The scale of `Y` is irrelevant to the range finder.
+    """
+    Y = matmul(A, omega)
+    _, amax = scale_exponent(Y, dt, xp)
+    if not math.isfinite(amax):
+        norm = float(xp.max(xp.linalg.vector_norm(omega, axis=0)))
+        Y = matmul(A, times_pow2(omega, -(math.frexp(norm)[1] + 1)))
+    return Y
 
 
 def _range(A, ell, n_iter, rng, xp, dt):
@@ -62,12 +94,14 @@ def _range(A, ell, n_iter, rng, xp, dt):
         omega = normal(rng, (n, ell), dtype=dt)
     else:
         omega = normal(rng, (n, ell), dtype=dt, xp=xp, device=device_of(A))
-    Y = matmul(A, omega)
+    # every factorization sees its input scaled into a safe window (exact, and
+    # a no-op for moderate entries): the products with A are as large as ||A||
+    Y = _first_product(A, omega, xp, dt)
     for _ in range(n_iter):
-        Y = normalize_columns(Y, xp)
-        Z = normalize_columns(rmatmul(A, Y, xp), xp)
+        Y = normalize_columns(in_window(Y, dt, xp), xp)
+        Z = normalize_columns(in_window(rmatmul(A, Y, xp), dt, xp), xp)
         Y = matmul(A, Z)
-    return orth(Y, xp)
+    return orth_scaled(Y, xp, dt)
 
 
 def range_finder(A, size, *, n_iter=2, rng=None, check_finite=True, engine=None):
@@ -97,7 +131,8 @@ def range_finder(A, size, *, n_iter=2, rng=None, check_finite=True, engine=None)
     -------
     Q : (m, size) array
         Orthonormal columns, in the library and on the device of `A` (NumPy
-        for scipy.sparse and LinearOperator input).
+        for scipy.sparse and LinearOperator input). For ``c > 0`` the basis
+        of ``c A`` is that of `A` up to rounding, at any scale.
 
     See Also
     --------
@@ -117,6 +152,7 @@ def range_finder(A, size, *, n_iter=2, rng=None, check_finite=True, engine=None)
     >>> bool(np.allclose(Q @ (Q.T @ A), A))
     True
     """
+    check_finite = check_flag(check_finite, "check_finite")
     A, xp = check_lowrank_matrix(A, "range_finder", allow_operator=True, check_finite=check_finite)
     size = check_target_rank(size, A, "size")
     n_iter = check_int(n_iter, "n_iter", low=0)
@@ -174,6 +210,13 @@ def rsvd(A, k, *, oversample=10, n_iter="auto", rng=None, check_finite=True, eng
     When ``m < n`` the algorithm runs on ``A.T`` (the sketch is then taken
     from the shorter side), and the factors are swapped back.
 
+    Extreme scales: the blocks of the range finder are scaled by powers of
+    two where a factorization of them would over- or underflow, so
+    ``rsvd(c * A)`` has the singular values ``c s`` for any ``c > 0`` at
+    which they are representable. A LinearOperator follows the dtype policy
+    of arrays (float16 products become float32; longdouble raises
+    TypeError).
+
     See Also
     --------
     nystrom : single-pass generalized Nystrom, much cheaper at lower accuracy.
@@ -202,11 +245,12 @@ def rsvd(A, k, *, oversample=10, n_iter="auto", rng=None, check_finite=True, eng
     >>> bool(np.allclose(nla.rsvd(A, 5, rng=0).to_dense(), A))
     True
     """
+    check_finite = check_flag(check_finite, "check_finite")
     A, xp = check_lowrank_matrix(A, "rsvd", allow_operator=True, check_finite=check_finite)
     k = check_target_rank(k, A)
     oversample = check_int(oversample, "oversample", low=0)
     m, n = A.shape
-    n_iter = _check_n_iter(n_iter, k, m, n)
+    n_iter = _resolve_n_iter(check_n_iter(n_iter), k, m, n)
     check_engine(engine)
     rng = check_rng(rng)
     dt = work_dtype(A)
