@@ -28,6 +28,7 @@ __all__ = [
     "check_matrix",
     "check_rcond",
     "check_engine",
+    "check_flag",
     "result_dtype",
 ]
 
@@ -370,3 +371,11 @@ def check_engine(engine, name="engine"):
     if engine is None:
         return None
     return _check_engine(engine, name)
+
+
+def check_flag(value, name):
+    """A bool option (Python or NumPy bool) as ``bool``; anything else is a
+    TypeError naming `name` (``check_finite="no"`` must not pass as true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)

@@ -30,6 +30,7 @@ from .._validate import (
     check_array,
     check_engine,
     check_finite_through,
+    check_flag,
     check_int,
     check_matching_rows,
     check_option,
@@ -150,11 +151,6 @@ def _warn_not_converged(sol, tol, limit):
     )
 
 
-def _check_flag(value, name):
-    """`value` as a bool; TypeError naming `name` for anything else."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 def _solve(plan, S, A, B, SA, xp, rcond, tol, maxiter, engine, return_info):
@@ -409,8 +405,8 @@ def lstsq(
     """
     method = check_option(method, "method", METHODS)
     engine = check_engine(engine)
-    check_finite = _check_flag(check_finite, "check_finite")
-    return_info = _check_flag(return_info, "return_info")
+    check_finite = check_flag(check_finite, "check_finite")
+    return_info = check_flag(return_info, "return_info")
     A, B, xp, vec, defer = _check_data(A, b, check_finite)
     n, d = A.shape
     tol = check_real(tol, "tol", low=0.0, high=1.0, low_open=True)

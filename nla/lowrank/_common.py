@@ -17,7 +17,6 @@ from .._backend import is_cupy_sparse, is_numpy_namespace, is_operator, linalg_m
 from .._validate import check_matrix, check_rank
 
 __all__ = [
-    "check_flag",
     "check_lowrank_matrix",
     "check_target_rank",
     "in_window",
@@ -28,11 +27,6 @@ __all__ = [
 ]
 
 
-def check_flag(value, name):
-    """`value` as a bool; TypeError naming `name` for anything else."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 class _CastOperator(LinearOperator):

@@ -10,9 +10,9 @@ import scipy.sparse as sp
 
 from .._backend import device_of, is_sparse, matmul, namespace_dtype, to_host, work_dtype
 from .._random import check_rng
-from .._validate import check_array, check_engine, check_int, check_option
+from .._validate import check_array, check_engine, check_flag, check_int, check_option
 from ..sketch import make_sketch
-from ._common import check_flag, check_lowrank_matrix, check_target_rank
+from ._common import check_lowrank_matrix, check_target_rank
 from ._deim import deim_kernel
 from ._rsvd import check_n_iter, rsvd
 

@@ -21,13 +21,13 @@ from .._random import check_rng, normal
 from .._validate import (
     check_engine,
     check_finite_through,
+    check_flag,
     check_int,
     check_option,
     check_rcond,
 )
 from ..sketch import make_sketch
 from ._common import (
-    check_flag,
     check_lowrank_matrix,
     check_target_rank,
     scale_exponent,

@@ -13,8 +13,7 @@ from .._backend import (
     work_dtype,
 )
 from .._random import check_rng, normal
-from .._validate import check_array, check_engine, check_option, check_rcond
-from ._common import check_flag
+from .._validate import check_array, check_engine, check_flag, check_option, check_rcond
 
 __all__ = ["pinv_cr"]
 

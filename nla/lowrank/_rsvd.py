@@ -15,9 +15,8 @@ from .._backend import (
     work_dtype,
 )
 from .._random import check_rng, normal
-from .._validate import check_engine, check_int
+from .._validate import check_engine, check_flag, check_int
 from ._common import (
-    check_flag,
     check_lowrank_matrix,
     check_target_rank,
     in_window,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from .._validate import check_engine, check_option
+from .._validate import check_engine, check_flag, check_option
 from ._backward import backward, check_iteration
 from ._checks import (
     METHODS,
     VJP_METHODS,
-    check_flag,
     check_given_root,
     check_like,
     prepare,

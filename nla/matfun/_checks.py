@@ -50,11 +50,6 @@ def check_diag(xp, A, name, c):
         raise ValueError(f"{name} is not positive semidefinite: it has a negative diagonal entry")
 
 
-def check_flag(value, name):
-    """A bool option (Python or NumPy bool); anything else is a TypeError."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 def _is_linalg_error(exc):

@@ -36,7 +36,13 @@ from .._backend import (
     namespace_dtype,
     numpy_dtype,
 )
-from .._validate import check_array, check_engine, check_finite_through, check_int
+from .._validate import (
+    check_array,
+    check_engine,
+    check_finite_through,
+    check_flag,
+    check_int,
+)
 
 __all__ = ["SketchOperator"]
 
@@ -53,11 +59,6 @@ def block_width(d_pad, itemsize):
     return max(1, _BLOCK_BYTES // (itemsize * max(1, d_pad)))
 
 
-def check_flag(value, name):
-    """A bool option (Python or NumPy bool); anything else is a TypeError."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return bool(value)
 
 
 class SketchOperator:

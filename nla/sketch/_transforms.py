@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from .._backend import array_namespace
-from .._validate import check_array, check_engine, check_int
-from ._base import check_flag
+from .._validate import check_array, check_engine, check_flag, check_int
 from ._fwht import fwht_kernel
 
 __all__ = ["fwht", "next_power_of_two"]
