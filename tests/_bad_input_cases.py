@@ -440,6 +440,7 @@ def _lstsq_fns():
     for variant, ncols, kw, tol in (
         ("precondition", 0, {}, 1e-10),
         ("precondition-2d", 2, {}, 1e-10),
+        ("precondition-numpy", 0, {"engine": "numpy"}, 1e-10),
         ("sketch", 2, {"method": "sketch"}, 0.0),
         ("linf", 0, {"method": "linf"}, 0.0),
         ("info", 2, {"return_info": True}, 1e-10),
@@ -448,6 +449,13 @@ def _lstsq_fns():
             Fn("lstsq", lambda: nla.lstsq, variant, _lstsq_inputs(ncols), (A, b),
                _LSTSQ_OPTIONS, _fixed(rng=SEED, **kw), _lstsq_x, _LSTSQ_KAPPA, tol)
         )
+    for method, tol in (("precondition", 1e-10), ("sketch", 0.0)):
+        for sketch in ("countsketch", "gaussian", "srht"):
+            out.append(
+                Fn("lstsq", lambda: nla.lstsq, f"{method}-{sketch}", _lstsq_inputs(0), (A, b),
+                   _LSTSQ_OPTIONS, _fixed(rng=SEED, method=method, sketch=sketch), _lstsq_x,
+                   _LSTSQ_KAPPA, tol, sweep=("A",))
+            )
     return out
 
 
@@ -507,12 +515,15 @@ def _lowrank_fns():
            lambda rng: {"A": _lowrank(rng, _M, _N)}, (A_rect["range"],),
            (int_opt("size", 1, _N), int_opt("n_iter", 0), *common),
            _fixed(size=_R, rng=SEED), lambda Q: {"QQt": _projector(Q, _widen)}, _LOWRANK_COND),
-        Fn("nystrom", lambda: nla.nystrom, "",
-           lambda rng: {"A": _lowrank(rng, _M, _N)}, (A_rect["dense"],),
-           (k_opt, int_opt("oversample", 0, none=True), real_opt("rcond", 0.0, 1.0,
-            high_open=True), str_opt("sketch"), *common),
-           _fixed(k=_R, rng=SEED), lambda f: {"dense": _widen(f.to_dense())}, _LOWRANK_COND,
-           sparse_reference=True),
+        *(
+            Fn("nystrom", lambda: nla.nystrom, sketch,
+               lambda rng: {"A": _lowrank(rng, _M, _N)}, (A_rect["dense"],),
+               (k_opt, int_opt("oversample", 0, none=True), real_opt("rcond", 0.0, 1.0,
+                high_open=True), str_opt("sketch"), *common),
+               _fixed(k=_R, rng=SEED, sketch=sketch), lambda f: {"dense": _widen(f.to_dense())},
+               _LOWRANK_COND, sparse_reference=sketch == "auto")
+            for sketch in ("auto", "srht", "sparse_sign", "gaussian")
+        ),
         Fn("nystrom_psd", lambda: nla.nystrom_psd, "",
            lambda rng: {"A": _psd(rng, _N)},
            (Arg("A", (2,), {"eigenvalues": 1, "dense": 1}, sparse=True,
@@ -528,10 +539,11 @@ def _lowrank_fns():
                    int_opt("n_iter", 0, strings=("str",)), *common)
     weights = Arg("weights", (1,), 0, extra=MappingProxyType(
         {"negative": (_negative, "raise"), "length": (_drop_row, "raise")}))
-    for method in ("deim", "qdeim", "qr", "leverage", "uniform"):
+    for method in ("deim", "qdeim", "qr", "leverage", "uniform", "deim-cross"):
+        kw = {"method": "deim", "core": "cross"} if method == "deim-cross" else {"method": method}
         out.append(
             Fn("cur", lambda: nla.cur, method, lambda rng: {"A": _lowrank(rng, _M, _N)},
-               (A_rect["cur"],), cur_options, _fixed(k=_R, method=method, rng=SEED),
+               (A_rect["cur"],), cur_options, _fixed(k=_R, rng=SEED, **kw),
                lambda f: _cur_compare(f, _widen), _cur_condition,
                sparse_reference=method == "qr")
         )

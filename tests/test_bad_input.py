@@ -238,6 +238,8 @@ def _sparse_classes(fn, arg, x):
         return out
     zeros, empty = np.zeros_like(x), np.zeros((0, x.shape[1]))
     as_int = _as_int(arg, x)
+    as_bool = (arg.bool_values or (lambda v: v > 0))(x)
+    cplx = x + 0.5j
     out.update(
         {
             "sparse-no-entries": lambda: Made(
@@ -249,6 +251,21 @@ def _sparse_classes(fn, arg, x):
             "coo_array-duplicates": lambda: Made(_duplicates(x, "array"), x, "ok", key=key),
             "coo_matrix-duplicates": lambda: Made(_duplicates(x, "matrix"), x, "ok", key=key),
             "sparse-nan": lambda: Made(sp.csr_array(_with_entry(x, np.nan)), None, "raise"),
+            "sparse-bool": lambda: Made(
+                sp.csr_array(as_bool), as_bool.astype(np.float64), "ok",
+                key="sparse-bool" if fn.sparse_reference else "bool",
+            ),
+            "sparse-float32": lambda: Made(
+                sp.csr_array(x.astype(np.float32)), x.astype(np.float32).astype(np.float64),
+                "ok", eps=float(np.finfo(np.float32).eps),
+                key="sparse-float32" if fn.sparse_reference else "float32",
+            ),
+            "sparse-longdouble": lambda: Made(
+                sp.csr_array(x.astype(np.longdouble)), None, "raise"
+            ),
+            "sparse-complex": lambda: Made(
+                sp.csr_array(cplx), cplx, "ok" if arg.complex else "raise", key="complex"
+            ),
             "sparse-int": lambda: Made(
                 sp.csr_array(as_int), as_int.astype(np.float64), "ok",
                 key="sparse-int" if fn.sparse_reference else "int",
@@ -282,6 +299,7 @@ def _torch_classes(fn, arg, x):
                                 "ok", eps=f32, key="float32"),
         "strided": lambda: Made(big[..., ::2], x, "ok"),
         "transposed": lambda: Made(t.mT.contiguous().mT, x, "ok"),
+        "requires-grad": lambda: Made(t.clone().requires_grad_(True), x, "ok"),
         "numpy": lambda: Made(x.copy(), None, "raise"),
         "list": lambda: Made(x.tolist(), None, "raise"),
         "tiny": lambda: Made(t * _TINY, x, "scaled", _TINY),
