@@ -84,7 +84,9 @@ KNOWN_FAILURES: dict[str, str] = {
 # ===========================================================================
 
 _SPARSE_FORMATS = ("csr", "csc", "coo", "bsr", "dia", "dok", "lil")
-_TINY, _HUGE = 1e-300, 1e300
+#: extreme magnitudes: entries near the ends of float64, and where squares
+#: (Gram matrices) leave the normal range
+_SCALES = {"tiny": 1e-300, "huge": 1e300, "1e-160": 1e-160, "1e160": 1e160}
 #: float64 values a result may reach and keep its relative accuracy
 _REPRESENTABLE = (1e-305, 1e306)
 
@@ -214,8 +216,8 @@ def _dense_classes(fn, arg, x):
     if x.ndim == 2:
         out["np.matrix"] = lambda: Made(_np_matrix(x), x, ok)
     if arg.degree is not None:
-        out["tiny"] = lambda: Made(x * _TINY, x, "scaled", _TINY)
-        out["huge"] = lambda: Made(x * _HUGE, x, "scaled", _HUGE)
+        for label, c in _SCALES.items():
+            out[label] = lambda c=c: Made(x * c, x, "scaled", c)
     for label, (transform, expect) in arg.extra.items():
         out[label] = lambda t=transform, e=expect: Made(t(x), None, e)
     return out
@@ -273,8 +275,8 @@ def _sparse_classes(fn, arg, x):
         }
     )
     if arg.degree is not None:
-        out["sparse-tiny"] = lambda: Made(sp.csr_array(x * _TINY), x, "scaled", _TINY, key=key)
-        out["sparse-huge"] = lambda: Made(sp.csr_array(x * _HUGE), x, "scaled", _HUGE, key=key)
+        for label, c in _SCALES.items():
+            out[f"sparse-{label}"] = lambda c=c: Made(sp.csr_array(x * c), x, "scaled", c, key=key)
     return out
 
 
@@ -302,9 +304,9 @@ def _torch_classes(fn, arg, x):
         "requires-grad": lambda: Made(t.clone().requires_grad_(True), x, "ok"),
         "numpy": lambda: Made(x.copy(), None, "raise"),
         "list": lambda: Made(x.tolist(), None, "raise"),
-        "tiny": lambda: Made(t * _TINY, x, "scaled", _TINY),
-        "huge": lambda: Made(t * _HUGE, x, "scaled", _HUGE),
     }
+    for label, c in _SCALES.items():
+        out[label] = lambda c=c: Made(t * c, x, "scaled", c)
     for label, (transform, expect) in arg.extra.items():
         out[label] = lambda tr=transform, e=expect: Made(torch.asarray(tr(x)), None, e)
     return out
