@@ -153,7 +153,7 @@ _COMMON_TYPES = (("str", "bogus"), ("bool", True), ("list", [1]))
 
 def int_opt(name, low=None, high=None, *, none=False, strings=()):
     """An integer parameter in ``[low, high]`` (None allowed if `none`)."""
-    bad = [("float", 2.5), ("nan", NAN), ("bool", True), ("list", [1])]
+    bad = [("float", 2.5), ("nan", NAN), ("bool", True), ("np.bool_", np.True_), ("list", [1])]
     if "str" not in strings:
         bad.append(("str", "bogus"))
     if low is not None:
@@ -168,7 +168,8 @@ def int_opt(name, low=None, high=None, *, none=False, strings=()):
 def real_opt(name, low=None, high=None, *, low_open=False, high_open=False, none=True,
              extra=()):
     """A real parameter in an interval (None allowed if `none`)."""
-    bad = [("str", "bogus"), ("nan", NAN), ("bool", True), ("complex", 1j), ("list", [0.5])]
+    bad = [("str", "bogus"), ("nan", NAN), ("np.nan", np.float64("nan")), ("bool", True),
+           ("complex", 1j), ("list", [0.5])]
     if low is not None:
         bad.append(("below", low if low_open else low - 1.0))
     if high is not None:
@@ -188,7 +189,8 @@ def str_opt(name, *, none=False):
 
 
 def bool_opt(name):
-    return Opt(name, (("str", "yes"), ("int", 1), ("None", None), ("nan", NAN)))
+    return Opt(name, (("str", "yes"), ("int", 1), ("np.int", np.int64(1)), ("None", None),
+                      ("nan", NAN)))
 
 
 def engine_opt():
