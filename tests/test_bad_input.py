@@ -652,7 +652,10 @@ def test_every_public_name_and_parameter_is_in_the_table():
     tabled = {fn.name for fn in FNS}
     missing = sorted(names - tabled - set(NOT_CALLABLE))
     assert not missing, f"public functions missing from the bad-input table: {missing}"
-    unknown = sorted(tabled - names)
+    # rows whose module cannot be imported here (the torch adapter without
+    # torch) name functions the walk above cannot see
+    unavailable = {fn.name for fn in FNS if _missing(fn.requires)}
+    unknown = sorted(tabled - names - unavailable)
     assert not unknown, f"table rows for no public function: {unknown}"
     for name in sorted(tabled):
         fns = [fn for fn in FNS if fn.name == name]
