@@ -64,19 +64,8 @@ from tests.test_backend_matrix import _leaves, public_computing_names
 # KNOWN_FAILURES: cells that fail on the current code, with what they do.
 # A fix makes its cells XPASS (strict), which fails: delete the entries then.
 # ===========================================================================
-_MAKE_SKETCH_KIND = (
-    "make_sketch names a bad kind after its name= option, whose default is 'sketch': "
-    "ValueError \"sketch must be one of ('gaussian', 'srht', 'sparse_sign', 'countsketch', "
-    "'fjlt'), got {!r}\" does not name kind"
-)
 KNOWN_FAILURES: dict[str, str] = {
     # ---------------------------------------------------------------- sketch
-    **{
-        f"sketch.make_sketch-kind={label}": _MAKE_SKETCH_KIND.format(value)
-        for label, value in (
-            ("unknown", "bogus"), ("int", 1), ("bool", True), ("list", ["a"]), ("None", None)
-        )
-    },
     # --------------------------------------------------------- least squares
     # --------------------------------------------------------------- lowrank
     # ---------------------------------------------------------------- matfun

@@ -13,7 +13,7 @@ __all__ = ["make_sketch", "SKETCH_KINDS"]
 SKETCH_KINDS = ("gaussian", "srht", "sparse_sign", "countsketch", "fjlt")
 
 
-def make_sketch(kind, d, k, *, rng=None, dtype=None, name="sketch"):
+def make_sketch(kind, d, k, *, rng=None, dtype=None, name="kind"):
     """Build a ``k x d`` sketching operator of the given kind.
 
     Parameters
@@ -31,7 +31,9 @@ def make_sketch(kind, d, k, *, rng=None, dtype=None, name="sketch"):
     dtype : {None, float32, float64}, optional
         Dtype of the operator (default float64).
     name : str, optional
-        Parameter name used in the error message for a bad `kind`.
+        Parameter name used in the error message for a bad `kind`
+        (default ``"kind"``; a family that forwards its own option passes
+        that option's name, e.g. ``"sketch"``).
 
     Returns
     -------
