@@ -16,6 +16,8 @@ import numbers
 
 import numpy as np
 
+from ._backend import is_cupy_namespace
+
 __all__ = ["check_rng", "normal", "signs", "device_seed"]
 
 
@@ -68,8 +70,6 @@ def normal(rng, shape, *, dtype=np.float64, scale=1.0, xp=None, device=None):
     CuPy the draws are made on the device (see the module docstring).
     """
     if xp is not None:
-        from ._backend import is_cupy_namespace
-
         if is_cupy_namespace(xp):  # pragma: no cover - needs a GPU
             import cupy
 
