@@ -31,7 +31,16 @@ __all__ = [
 
 # Families whose public names are re-exported flat. A family's folder never
 # carries the name of a public function (see the conventions page).
-_FAMILIES = ("least_squares", "lowrank", "matfun")
+_FAMILIES = (
+    "least_squares",
+    "lowrank",
+    "matfun",
+    "svd_update",
+    "completion",
+    "tensor",
+    "krylov",
+    "matmul",
+)
 for _name in _FAMILIES:
     _mod = _importlib.import_module(f".{_name}", __name__)
     for _pub in _mod.__all__:

@@ -295,6 +295,30 @@ _RECORDS = [
     ),
 ]
 
+
+
+def _family_records():
+    """Records of the families that keep their table beside their code.
+
+    A family ``nla.<family>`` may hold its records in
+    ``nla/<family>/_capabilities.py`` as ``RECORDS`` (a sequence of
+    :class:`Capabilities`); they join the table here.
+    """
+    import importlib
+    import importlib.util
+
+    import nla
+
+    out = []
+    for family in nla._FAMILIES:
+        name = f"nla.{family}._capabilities"
+        if importlib.util.find_spec(name) is not None:
+            out.extend(importlib.import_module(name).RECORDS)
+    return out
+
+
+_RECORDS += _family_records()
+
 #: every record, by public name
 CAPABILITIES = MappingProxyType({rec.name: rec for rec in _RECORDS})
 if len(CAPABILITIES) != len(_RECORDS):  # pragma: no cover - a typo in the table

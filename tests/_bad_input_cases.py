@@ -31,6 +31,7 @@ from tests.test_backend_matrix import (
     _cotangent,
     _cur_compare,
     _cur_condition,
+    _family_module,
     _lowrank,
     _lstsq_inputs,
     _pade_condition,
@@ -740,6 +741,11 @@ FNS = [
     *_matfun_fns(),
     *_torch_fns(),
 ]
+
+# Families may keep their rows beside their tests, in
+# ``tests/<family>/bad_input_cases.py`` (a list ``FNS``).
+for _mod in _family_module("bad_input_cases"):
+    FNS += _mod.FNS
 
 #: public names that take no argument to get wrong (beyond their OK cell)
 NOT_CALLABLE = {"ConvergenceWarning": "a warning class"}

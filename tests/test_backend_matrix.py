@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import inspect
 import numbers
 import pkgutil
@@ -537,6 +538,23 @@ CASES = [
     *_matfun_cases(),
     *_torch_adapter_cases(),
 ]
+
+
+
+def _family_module(module):
+    """``tests.<family>.<module>`` of every family that has one."""
+    out = []
+    for family in nla._FAMILIES:
+        name = f"tests.{family}.{module}"
+        if importlib.util.find_spec(f"tests.{family}") and importlib.util.find_spec(name):
+            out.append(importlib.import_module(name))
+    return out
+
+
+# Families may keep their cases beside their tests, in
+# ``tests/<family>/backend_cases.py`` (a list ``CASES``).
+for _mod in _family_module("backend_cases"):
+    CASES += _mod.CASES
 
 #: public callables that compute nothing on arrays, so no case
 NOT_COMPUTING = {

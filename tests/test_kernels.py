@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import pkgutil
 
 import array_api_compat
@@ -104,6 +105,14 @@ CASES = {
     "sketch.sparse_sign_rows": KernelCase(_sparse_sign_rows_args),
     "lowrank.deim": KernelCase(_deim_args),
 }
+
+# Families may keep their kernel inputs beside their tests, in
+# ``tests/<family>/kernel_cases.py`` (a dict ``CASES`` of KernelCase).
+for _family in nla._FAMILIES:
+    if importlib.util.find_spec(f"tests.{_family}") and importlib.util.find_spec(
+        f"tests.{_family}.kernel_cases"
+    ):
+        CASES.update(importlib.import_module(f"tests.{_family}.kernel_cases").CASES)
 
 
 def _kernels():

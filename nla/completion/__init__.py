@@ -1,0 +1,3 @@
+"""Matrix completion by (robust) alternating minimization."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Krylov subspace recycling for sequences of linear systems."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Sampled and multilevel Monte Carlo matrix multiplication."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Tucker decomposition and core-shape selection under a parameter budget."""
+
+__all__: list[str] = []
