@@ -1,3 +1,6 @@
 """Sampled and multilevel Monte Carlo matrix multiplication."""
 
-__all__: list[str] = []
+from ._dkm import sampled_matmul, sampled_matmul_error
+from ._mlmc import MLMCInfo, mlmc_matmul
+
+__all__: list[str] = ["sampled_matmul", "sampled_matmul_error", "mlmc_matmul", "MLMCInfo"]

@@ -1,0 +1,208 @@
+"""The product ``A B`` as a sum of outer products, shared by both estimators.
+
+Both estimators read ``A B = sum_k a_k b_k^T`` with ``a_k`` the k-th column
+of the left factor ``L`` (``A``, or the transpose view of ``A`` for the Gram
+forms ``A^T B`` / ``A^T A``: the transpose is never formed) and ``b_k`` the
+k-th row of the right factor ``R = B``. Index draws are made on the host
+from the caller's Generator and moved to the data's device.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .._backend import device_of, is_numpy_namespace, is_sparse, matmul, to_host
+from .._validate import check_flag, check_matrix, result_dtype
+
+#: powers of two inside which column norms are computed without rescaling
+#: (squares of entries stay normal, sums of squares stay finite)
+_BAND = (2.0**-480, 2.0**480)
+
+
+@dataclasses.dataclass
+class Product:
+    """A validated product ``L R`` with ``L`` (m, n) and ``R`` (n, p)."""
+
+    L: object
+    R: object
+    xp: object
+    dtype: object  # the namespace's result dtype
+    gram: bool  # R is L^T (A^T A with A given twice)
+    sparse: bool
+    _norms: tuple | None = None
+
+    @property
+    def shape(self):
+        return self.L.shape[0], self.L.shape[1], self.R.shape[1]
+
+    @property
+    def np_dtype(self):
+        return np.dtype(np.float32) if self.dtype == self.xp.float32 else np.dtype(np.float64)
+
+    @property
+    def eps(self):
+        return float(np.finfo(self.np_dtype).eps)
+
+    def norms(self):
+        """Host float64 ``(||a_k||, ||b_k||, scale)``: the norms are of the
+        inputs times ``scale`` (a power of two per factor, product ``scale``),
+        so that extreme magnitudes neither underflow nor overflow."""
+        if self._norms is None:
+            na, sa = _scaled_norms(self.L, 0, self.xp)
+            if self.gram:
+                nb, sb = na, sa
+            else:
+                nb, sb = _scaled_norms(self.R, 1, self.xp)
+            self._norms = (na, nb, sa * sb)
+        return self._norms
+
+    def take(self, idx):
+        """``(L[:, idx], R[idx, :])`` for host indices `idx` (dense or sparse)."""
+        if self.sparse:
+            Ls = _sparse_cols(self.L, idx) if is_sparse(self.L) else self.L[:, idx]
+            if self.gram:
+                return Ls, Ls.T
+            Rs = _sparse_rows(self.R, idx) if is_sparse(self.R) else self.R[idx, :]
+            return Ls, Rs
+        xp = self.xp
+        ix = xp.asarray(idx, device=device_of(self.L)) if not is_numpy_namespace(xp) else idx
+        Ls = xp.take(self.L, ix, axis=1)
+        Rs = xp.matrix_transpose(Ls) if self.gram else xp.take(self.R, ix, axis=0)
+        return Ls, Rs
+
+    def weighted(self, idx, w):
+        """``sum_t w_t a_{k_t} b_{k_t}^T`` for host indices and weights."""
+        if len(idx) == 0:
+            return self.zeros()
+        Ls, Rs = self.take(idx)
+        if self.sparse:
+            import scipy.sparse as sp
+
+            wd = w.astype(self.np_dtype)
+            if is_sparse(Ls):
+                return _dense(matmul(Ls @ sp.diags_array(wd), Rs))
+            return _dense(matmul(Ls * wd[None, :], Rs))
+        return (Ls * self.host_to_x(w)[None, :]) @ Rs
+
+    def host_to_x(self, a):
+        """Host array `a` in the namespace, device and dtype of the data."""
+        a = np.asarray(a, dtype=self.np_dtype)
+        if self.sparse or is_numpy_namespace(self.xp):
+            return a
+        return self.xp.asarray(a, device=device_of(self.L))
+
+    def zeros(self):
+        m, _, p = self.shape
+        if self.sparse:
+            return np.zeros((m, p), dtype=self.np_dtype)
+        return self.xp.zeros((m, p), dtype=self.dtype, device=device_of(self.L))
+
+    def exact(self):
+        """The exact product ``L R`` (dense)."""
+        if self.sparse:
+            return _dense(matmul(self.L, self.R))
+        return self.L @ self.R
+
+
+def _dense(x):
+    if is_sparse(x):
+        x = x.toarray()
+    return np.asarray(x)
+
+
+def _sparse_cols(S, idx):
+    S = S.tocsc() if S.format != "csc" else S
+    return S[:, idx]
+
+
+def _sparse_rows(S, idx):
+    S = S.tocsr() if S.format != "csr" else S
+    return S[idx, :]
+
+
+def _max_abs(X, xp):
+    if is_sparse(X):
+        return float(np.max(np.abs(X.data))) if X.nnz else 0.0
+    return float(to_host(xp.max(xp.abs(X))))
+
+
+def _pow2_scale(amax):
+    """A power of two bringing `amax` near 1 (1.0 inside the safe band)."""
+    if amax == 0.0 or _BAND[0] <= amax <= _BAND[1]:
+        return 1.0
+    return float(2.0 ** (-np.frexp(amax)[1]))
+
+
+def _scaled_norms(X, axis, xp):
+    """Euclidean norms of the columns (axis 0) or rows (axis 1) of `X` times
+    a power of two ``s``, as host float64; returns ``(norms, s)``."""
+    s = _pow2_scale(_max_abs(X, xp))
+    if is_sparse(X):
+        Y = X.tocsr() if X.format not in ("csr", "csc") else X
+        sq = Y.multiply(Y) if s == 1.0 else (Y * s).multiply(Y * s)
+        out = np.sqrt(np.asarray(sq.sum(axis=axis), dtype=np.float64).ravel())
+        return out, s
+    Y = X if s == 1.0 else X * s
+    out = to_host(xp.linalg.vector_norm(Y, axis=axis))
+    return np.asarray(out, dtype=np.float64), s
+
+
+def check_product(A, B, transpose_a, name_a="A", name_b="B"):
+    """Validate `A`, `B` and return the :class:`Product` ``op(A) B``."""
+    transpose_a = check_flag(transpose_a, "transpose_a")
+    same = B is A
+    A, xp = check_matrix(A, name_a)
+    if same:
+        B, xb = A, xp
+    else:
+        B, xb = check_matrix(B, name_b)
+    sparse = is_sparse(A) or is_sparse(B)
+    if sparse and not (is_numpy_namespace(xp) and is_numpy_namespace(xb)):
+        raise TypeError(
+            f"scipy.sparse {name_a if is_sparse(A) else name_b} can only be combined with "
+            "NumPy arrays"
+        )
+    if not sparse:
+        from .._backend import array_namespace
+
+        xp = array_namespace(A, B)
+    inner_a = A.shape[0] if transpose_a else A.shape[1]
+    if inner_a != B.shape[0]:
+        op = f"{name_a}^T" if transpose_a else name_a
+        raise ValueError(
+            f"the inner dimensions of {op} and {name_b} differ: {name_a}.shape="
+            f"{tuple(A.shape)}, {name_b}.shape={tuple(B.shape)}"
+            + ("" if transpose_a else " (pass transpose_a=True for A^T B)")
+        )
+    if sparse:
+        dt = np.result_type(np.float32 if A.dtype == np.float32 else np.float64,
+                            np.float32 if B.dtype == np.float32 else np.float64)
+        A = A if A.dtype == dt else A.astype(dt)
+        B = B if B.dtype == dt else B.astype(dt)
+        L = A.T if transpose_a else A
+        if not is_sparse(B):
+            B = np.asarray(B)
+        if not is_sparse(L):
+            L = np.asarray(L)
+        return Product(L, B, xp, dt, same and transpose_a, True)
+    dt = result_dtype(xp, A, B)
+    A = A if A.dtype == dt else xp.astype(A, dt)
+    B = A if same else (B if B.dtype == dt else xp.astype(B, dt))
+    L = xp.matrix_transpose(A) if transpose_a else A
+    return Product(L, B, xp, dt, same and transpose_a, False)
+
+
+def as_result(P, C):
+    """`C` in the caller's dtype (NumPy for sparse input)."""
+    if P.sparse:
+        return np.asarray(C, dtype=P.np_dtype)
+    return C if C.dtype == P.dtype else P.xp.astype(C, P.dtype)
+
+
+def draw(rng, p, size):
+    """`size` indices drawn with replacement from host probabilities `p`,
+    aggregated: ``(unique indices, counts)``."""
+    idx = rng.choice(p.size, size=size, replace=True, p=p)
+    return np.unique(idx, return_counts=True)

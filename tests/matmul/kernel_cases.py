@@ -1,0 +1,3 @@
+"""Kernel cases of the matmul family: it registers no kernel."""
+
+CASES: dict = {}
