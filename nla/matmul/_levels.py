@@ -20,7 +20,7 @@ from ._common import _dense, _max_abs, _sparse_cols, _sparse_rows
 
 #: length of the inner-dimension blocks of the low-precision level-0 product
 #: (each block's product is accumulated in the working precision)
-BLOCK = 1024
+BLOCK = 256
 
 
 @dataclasses.dataclass
@@ -67,24 +67,28 @@ def _sketch_basis(P, gen, r, side, nsq):
     from ..lowrank import rsvd
 
     m, n, p = P.shape
-    s0 = min(n, max(20 * r, 200))
+    s0 = min(n, 8 * (r + 10))
     prob = nsq / nsq.sum()
     idx = np.sort(gen.choice(n, size=s0, replace=True, p=prob))
     scale = 1.0 / np.sqrt(s0 * prob[idx])
     Ls, Rs = P.take(idx)
     if side == "L":
         S = Ls @ sp.diags_array(scale) if is_sparse(Ls) else Ls * P.host_to_x(scale)[None, :]
-        U = rsvd(S, r, rng=gen).U
+        U = rsvd(S, r, n_iter=_SKETCH_ITER, rng=gen).U
         return U, _rsvd_flops(m, s0, r)
     S = sp.diags_array(scale) @ Rs if is_sparse(Rs) else Rs * P.host_to_x(scale)[:, None]
-    Vt = rsvd(S, r, rng=gen).Vt
+    Vt = rsvd(S, r, n_iter=_SKETCH_ITER, rng=gen).Vt
     return _t(P, Vt), _rsvd_flops(p, s0, r)
+
+
+#: power iterations of the subspace sketch (its quality changes the
+#: variance only, never the mean)
+_SKETCH_ITER = 2
 
 
 def _rsvd_flops(a, b, r):
     k = min(r + 10, a, b)
-    n_iter = 7 if r < 0.1 * min(a, b) else 4
-    return 2.0 * a * b * k * (2 * n_iter + 2)
+    return 2.0 * a * b * k * (2 * _SKETCH_ITER + 2)
 
 
 def _t(P, X):

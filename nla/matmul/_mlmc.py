@@ -103,8 +103,8 @@ def _allocate(V, C, eps2, avail):
         N = np.minimum(N, np.ceil(w * s / eps2) if eps2 > 0 else np.inf)
     if avail is not None:
         N = np.minimum(N, np.floor(avail * w / s) if s > 0 else 1.0)
-    N[~np.isfinite(N)] = 1.0
-    return np.maximum(N, 1.0).astype(np.int64)
+    N[np.isnan(N)] = 1.0
+    return np.clip(N, 1.0, 2.0**53).astype(np.int64)
 
 
 def _check_ranks(ranks, P):
@@ -224,10 +224,10 @@ def mlmc_matmul(A, B, *, budget=None, tol=None, levels="rank", ranks=None, preci
           spectral decay of A and B.
         * ``"precision"``: ``P_0`` is the product of the inputs rounded to
           ``precisions[0]`` (float16 inputs are multiplied in float32),
-          accumulated in blocks of 1024 inner indices in the working
+          accumulated in blocks of 256 inner indices in the working
           precision; corrections between consecutive precisions sampled with
           the DKM probabilities. The rounding of ``P_0``'s block products is
-          not sampled: it stays as a bias of at most ``gamma_1024 |A| |B|``
+          not sampled: it stays as a bias of at most ``gamma_256 |A| |B|``
           in the low precision (far below that of one low-precision product).
         * ``"data"``: the inner dimension in `blocks` consecutive blocks (the
           order in which streamed columns arrive); each block's product is a
