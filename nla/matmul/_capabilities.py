@@ -23,8 +23,8 @@ RECORDS = [
         "mlmc_matmul",
         "matmul",
         sparse=True,
-        notes="Rank levels use ``nla.rsvd``; precision levels round in the "
-        "caller's library (float16 levels need a library with float16; "
-        "array_api_strict has none). " + _SPARSE_NOTE,
+        notes="Rank levels use rsvd; precision levels round in the "
+        "caller's library (float16 by Veltkamp splitting in float32). "
+        + _SPARSE_NOTE,
     ),
 ]
