@@ -16,8 +16,8 @@ import numpy as np
 from .._backend import device_of, is_numpy_namespace, is_sparse, matmul, to_host
 from .._validate import check_flag, check_matrix, result_dtype
 
-#: powers of two inside which column norms are computed without rescaling
-#: (squares of entries stay normal, sums of squares stay finite)
+#: sums of squares above _BAND[0] (and finite) are used as they are; else the
+#: entries are rescaled into the band by a power of two
 _BAND = (2.0**-480, 2.0**480)
 
 
@@ -32,6 +32,7 @@ class Product:
     gram: bool  # R is L^T (A^T A with A given twice)
     sparse: bool
     _norms: tuple | None = None
+    scales: tuple = (1.0, 1.0)
 
     @property
     def shape(self):
@@ -56,6 +57,7 @@ class Product:
             else:
                 nb, sb = _scaled_norms(self.R, 1, self.xp)
             self._norms = (na, nb, sa * sb)
+            self.scales = (sa, sb)
         return self._norms
 
     def take(self, idx):
@@ -135,18 +137,31 @@ def _pow2_scale(amax):
     return float(2.0 ** (-np.frexp(amax)[1]))
 
 
-def _scaled_norms(X, axis, xp):
-    """Euclidean norms of the columns (axis 0) or rows (axis 1) of `X` times
-    a power of two ``s``, as host float64; returns ``(norms, s)``."""
-    s = _pow2_scale(_max_abs(X, xp))
+def _sum_squares(X, axis, xp):
     if is_sparse(X):
         Y = X.tocsr() if X.format not in ("csr", "csc") else X
-        sq = Y.multiply(Y) if s == 1.0 else (Y * s).multiply(Y * s)
-        out = np.sqrt(np.asarray(sq.sum(axis=axis), dtype=np.float64).ravel())
-        return out, s
-    Y = X if s == 1.0 else X * s
-    out = to_host(xp.linalg.vector_norm(Y, axis=axis))
-    return np.asarray(out, dtype=np.float64), s
+        return np.asarray(Y.multiply(Y).sum(axis=axis), dtype=np.float64).ravel()
+    if isinstance(X, np.ndarray):  # no temporary of X's size
+        sub = "ij,ij->j" if axis == 0 else "ij,ij->i"
+        return np.einsum(sub, X, X, dtype=np.float64)
+    return np.asarray(to_host(xp.sum(X * X, axis=axis)), dtype=np.float64)
+
+
+def _scaled_norms(X, axis, xp):
+    """Euclidean norms of the columns (axis 0) or rows (axis 1) of `X` times
+    a power of two ``s``, as host float64; returns ``(norms, s)``.
+
+    One pass when the sums of squares neither overflow nor come near the
+    underflow range; else the entries are rescaled by a power of two first.
+    """
+    sq = _sum_squares(X, axis, xp)
+    top = float(sq.max()) if sq.size else 0.0
+    if np.isfinite(top) and top > _BAND[0]:
+        return np.sqrt(sq), 1.0
+    s = _pow2_scale(_max_abs(X, xp))
+    if s == 1.0:
+        return np.sqrt(sq), 1.0
+    return np.sqrt(_sum_squares(X * s, axis, xp)), s
 
 
 def check_product(A, B, transpose_a, name_a="A", name_b="B"):

@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backend import is_numpy_namespace, is_sparse, matmul, rmatmul, to_host
-from ._common import _dense, _max_abs, _sparse_cols, _sparse_rows
+from ._common import _dense, _sparse_cols, _sparse_rows
 
 #: length of the inner-dimension blocks of the low-precision level-0 product
 #: (each block's product is accumulated in the working precision)
@@ -239,13 +239,15 @@ def _pow2(amax):
 def precision_levels(P, gen, precisions):
     """Products of inputs rounded to growing precision; corrections sampled."""
     m, n, p = P.shape
-    sa = _pow2(_max_abs(P.L, P.xp))
-    sb = sa if P.gram else _pow2(_max_abs(P.R, P.xp))
+    na, nb, _ = P.norms()
+    # every entry is at most the largest column (row) norm: after these
+    # scalings all entries are at most 1, inside float16's range
+    sa = _pow2(float(na.max()))
+    sb = sa if P.gram else _pow2(float(nb.max()))
     names = list(precisions)
     base = _blocked_product(P, names[0], sa, sb)
     weight = 1.0 if names[0] == "float64" else 0.5
     flops = weight * 2.0 * m * n * p
-    na, nb, _ = P.norms()
     q = na * nb
     levels = []
     for i in range(1, len(names)):

@@ -12,7 +12,7 @@ import numpy as np
 from .._backend import to_host
 from .._random import check_rng
 from .._validate import check_engine, check_flag, check_int, check_option, check_real
-from ._common import _max_abs, as_result, check_product, draw
+from ._common import as_result, check_product, draw
 from ._levels import data_levels, precision_levels, rank_levels
 
 __all__ = ["mlmc_matmul", "MLMCInfo"]
@@ -146,21 +146,22 @@ def _check_precisions(precisions, P):
 
 def _prescale(P):
     """Bring each factor inside the safe band by a power of two (a copy only
-    for extreme magnitudes); returns the factor to multiply the result by."""
+    for extreme magnitudes, found by the norm pass); returns the factor to
+    multiply the result by."""
+    P.norms()
+    sa, sb = P.scales
     out = 1.0
-    for attr in ("L", "R"):
-        if attr == "R" and P.gram:
-            P.R = P.L.T if P.sparse else P.xp.matrix_transpose(P.L)
-            break
-        X = getattr(P, attr)
-        amax = _max_abs(X, P.xp)
-        if amax == 0.0 or 2.0**-200 <= amax <= 2.0**200:
-            continue
-        s = float(2.0 ** (-np.frexp(amax)[1]))
-        setattr(P, attr, X * s)
-        out /= s
+    if sa == 1.0 and sb == 1.0:
+        return out
+    P.L = P.L * sa if sa != 1.0 else P.L
+    if P.gram:
+        P.R = P.L.T if P.sparse else P.xp.matrix_transpose(P.L)
+        sb = sa
+    elif sb != 1.0:
+        P.R = P.R * sb
     P._norms = None
-    return out
+    P.norms()
+    return 1.0 / (sa * sb)
 
 
 def _check_finite_result(P, C):
