@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .._backend import is_numpy_namespace, linalg_module
+from .._backend import device_of, is_numpy_namespace, linalg_module
 
 __all__ = [
     "GRAM_SAFETY",
@@ -118,14 +118,14 @@ def _sign_fix(U, xp):
     return U * xp.where(picked < 0, -xp.ones_like(picked), xp.ones_like(picked))
 
 
-def _accurate_vectors(X, n, r, xp, V):
+def _accurate_vectors(X, n, r, xp, V=None):
     """Leading `r` left singular vectors of ``X_(n)`` without squaring its
     condition: a Householder QR of the tall ``X_(n)^T`` and an SVD of its
     small triangular factor (or a thin SVD when ``X_(n)`` is itself tall).
 
     When ``X_(n)`` has fewer than `r` columns, its singular vectors are
     completed to `r` orthonormal columns by a QR of ``[U, V]`` (`V` the Gram
-    eigenvectors): the completion carries no energy.
+    eigenvectors, or the identity): the completion carries no energy.
     """
     Y = unfold(X, n, xp)
     if Y.shape[1] > Y.shape[0]:
@@ -134,6 +134,8 @@ def _accurate_vectors(X, n, r, xp, V):
     U, _, _ = xp.linalg.svd(Y, full_matrices=False)
     if U.shape[1] >= r:
         return U[:, :r]
+    if V is None:
+        V = xp.eye(U.shape[0], r, dtype=U.dtype, device=device_of(U))
     Q, R = xp.linalg.qr(xp.concat([U, V[:, :r]], axis=1))
     d = xp.linalg.diagonal(R)
     Q = Q * xp.where(d < 0, -xp.ones_like(d), xp.ones_like(d))  # keeps U's columns
@@ -163,7 +165,8 @@ def leading_vectors(X, n, r, xp, *, eig=None, svd="auto", rng=None):
     ``svd="auto"``: the eigenvectors of the Gram matrix (``eig``, its
     ``(w, V)`` when already computed), replaced by the QR route of
     :func:`_accurate_vectors` where :func:`gram_is_safe` says the Gram
-    route would lose accuracy. ``svd="rsvd"``: :func:`nla.rsvd` of the
+    route would lose accuracy, and where the unfolding has no more columns
+    than rows (its thin SVD is then the cheaper route). ``svd="rsvd"``: :func:`nla.rsvd` of the
     unfolding (rank `r`, seeded by `rng`). Signs are fixed (largest entry of
     each column positive).
     """
@@ -172,6 +175,9 @@ def leading_vectors(X, n, r, xp, *, eig=None, svd="auto", rng=None):
 
         U = rsvd(unfold(X, n, xp), r, rng=rng).U
         return _sign_fix(U, xp)
+    if eig is None and math.prod(X.shape) <= X.shape[n] ** 2:
+        # a tall (or square) unfolding: its thin SVD costs no more than the Gram
+        return _sign_fix(_accurate_vectors(X, n, r, xp), xp)
     if eig is None:
         w, V, total = eig_desc(gram(X, n, xp), xp, r)
     else:

@@ -20,7 +20,7 @@ __all__ = ["SHAPE_METHODS", "select_shape", "tucker_core_shape"]
 SHAPE_METHODS = ("ip", "greedy", "bang-for-buck", "greedy-true-loss")
 #: largest number of distinct core-size values for which the integer program
 #: enumerates them all (exact); beyond, a geometric grid of ratio ``1 + eps``
-_MAX_EXACT_GRID = 2048
+_MAX_EXACT_GRID = 256
 
 
 def _params(shape, R):
@@ -167,7 +167,9 @@ def _milp_blocks(P, shape, lo, hi, grid):
     onehot[N, nx:] = 1.0
     logs = np.concatenate([np.log(r) for r in ranks] + [-np.log(grid)])
     sums = np.concatenate([shape[n] * ranks[n] for n in range(N)] + [grid])
-    kept = np.concatenate([P[n][ranks[n] - 1] for n in range(N)] + [np.zeros(nz)])
+    # kept energy above the lowest rank of each mode's range (a constant offset)
+    kept = np.concatenate([P[n][ranks[n] - 1] - P[n][lo[n] - 1] for n in range(N)]
+                          + [np.zeros(nz)])
     return ranks, onehot, logs, sums.astype(np.float64), kept
 
 
@@ -224,7 +226,8 @@ def _ip_target(P, shape, goal, eps, incumbent):
         return incumbent
     ranks, onehot, logs, sums, kept = _milp_blocks(P, shape, lo, hi, grid)
     A = np.vstack([onehot, logs, kept])
-    lb = np.r_[np.ones(N + 1), -np.inf, goal - 1e-12]
+    shifted = goal - sum(P[n][lo[n] - 1] for n in range(N))
+    lb = np.r_[np.ones(N + 1), -np.inf, shifted - 1e-12]
     ub = np.r_[np.ones(N + 1), 1e-9, np.inf]
     x = _solve(sums / max(cap, 1), A, lb, ub, A.shape[1])
     if x is None:
@@ -273,7 +276,7 @@ def _greedy_true_loss(work, B, target, maxiter, tol, callback):
 # ---------------------------------------------------------------- dispatch
 
 
-def select_shape(work, budget, target_error, method, *, eps=0.01, maxiter=50, tol=1e-7,
+def select_shape(work, budget, target_error, method, *, eps=0.03, maxiter=50, tol=1e-6,
                  callback=None, option="method"):
     """The core shape for the prepared working tensor (see :func:`tucker_core_shape`);
     `option` is the name `method` has in the caller's signature."""
@@ -309,9 +312,9 @@ def tucker_core_shape(
     *,
     method="ip",
     target_error=None,
-    eps=0.01,
+    eps=0.03,
     maxiter=50,
-    tol=1e-7,
+    tol=1e-6,
     callback=None,
     check_finite=True,
     engine=None,
@@ -340,10 +343,10 @@ def tucker_core_shape(
         ``sqrt(sum_n tail_n(R_n)) / ||X||`` is at most this (in ``(0, 1]``);
         HOSVD, ST-HOSVD and HOOI then reach it. With
         ``"greedy-true-loss"``: grow until the HOOI error reaches it.
-    eps : float, default 0.01
+    eps : float, default 0.03
         Grid ratio of the integer program: the budget is split between core
         and factors at core sizes ``ceil((1 + eps)^t)`` when there are more
-        than 2048 achievable core sizes (otherwise at every one of them,
+        than 256 achievable core sizes (otherwise at every one of them,
         which makes the program exact).
     maxiter, tol : int, float
         HOOI options of ``"greedy-true-loss"`` (as in :func:`tucker`).

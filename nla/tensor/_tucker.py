@@ -289,7 +289,7 @@ def tucker(
     shape_method="ip",
     init="st-hosvd",
     maxiter=50,
-    tol=1e-7,
+    tol=1e-6,
     svd="auto",
     rng=None,
     check_finite=True,
@@ -324,7 +324,7 @@ def tucker(
         HOOI's starting factors.
     maxiter : int, default 50
         Cap on HOOI sweeps (also used by ``shape_method="greedy-true-loss"``).
-    tol : float, default 1e-7
+    tol : float, default 1e-6
         HOOI stops when the fit ``||core||_F`` changes by at most ``tol``
         times itself in a sweep.
     svd : {"auto", "rsvd"}, default "auto"
