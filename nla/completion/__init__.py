@@ -1,3 +1,12 @@
-"""Matrix completion by (robust) alternating minimization."""
+"""Matrix completion by (robust) alternating minimization.
 
-__all__: list[str] = []
+:func:`complete` fits a low-rank model to observed entries given as index
+arrays, :func:`complete_sparse` to the stored entries of a scipy.sparse
+matrix; both return a :class:`Completion`. :func:`tune_complete` chooses the
+rank and the ridge parameter on held-out entries.
+"""
+
+from ._complete import complete, complete_sparse
+from ._result import Completion, SweepInfo
+
+__all__ = ["complete", "complete_sparse", "Completion", "SweepInfo"]
