@@ -33,6 +33,8 @@ class Product:
     sparse: bool
     _norms: tuple | None = None
     scales: tuple = (1.0, 1.0)
+    At: object = None  # dense A when L is its transpose view: rows gathered from it
+    names: tuple = ("A", "B")
 
     @property
     def shape(self):
@@ -51,11 +53,11 @@ class Product:
         inputs times ``scale`` (a power of two per factor, product ``scale``),
         so that extreme magnitudes neither underflow nor overflow."""
         if self._norms is None:
-            na, sa = _scaled_norms(self.L, 0, self.xp)
+            na, sa = _scaled_norms(self.L, 0, self.xp, self.names[0])
             if self.gram:
                 nb, sb = na, sa
             else:
-                nb, sb = _scaled_norms(self.R, 1, self.xp)
+                nb, sb = _scaled_norms(self.R, 1, self.xp, self.names[1])
             self._norms = (na, nb, sa * sb)
             self.scales = (sa, sb)
         return self._norms
@@ -70,7 +72,10 @@ class Product:
             return Ls, Rs
         xp = self.xp
         ix = xp.asarray(idx, device=device_of(self.L)) if not is_numpy_namespace(xp) else idx
-        Ls = xp.take(self.L, ix, axis=1)
+        if self.At is not None:  # contiguous rows of A rather than strided columns of A^T
+            Ls = xp.matrix_transpose(xp.take(self.At, ix, axis=0))
+        else:
+            Ls = xp.take(self.L, ix, axis=1)
         Rs = xp.matrix_transpose(Ls) if self.gram else xp.take(self.R, ix, axis=0)
         return Ls, Rs
 
@@ -147,18 +152,22 @@ def _sum_squares(X, axis, xp):
     return np.asarray(to_host(xp.sum(X * X, axis=axis)), dtype=np.float64)
 
 
-def _scaled_norms(X, axis, xp):
+def _scaled_norms(X, axis, xp, name):
     """Euclidean norms of the columns (axis 0) or rows (axis 1) of `X` times
     a power of two ``s``, as host float64; returns ``(norms, s)``.
 
     One pass when the sums of squares neither overflow nor come near the
     underflow range; else the entries are rescaled by a power of two first.
+    This pass is also the check for NaN and Inf (a ValueError naming `name`).
     """
     sq = _sum_squares(X, axis, xp)
     top = float(sq.max()) if sq.size else 0.0
     if np.isfinite(top) and top > _BAND[0]:
         return np.sqrt(sq), 1.0
-    s = _pow2_scale(_max_abs(X, xp))
+    amax = _max_abs(X, xp)
+    if not np.isfinite(amax):
+        raise ValueError(f"{name} must not contain NaN or Inf")
+    s = _pow2_scale(amax)
     if s == 1.0:
         return np.sqrt(sq), 1.0
     return np.sqrt(_sum_squares(X * s, axis, xp)), s
@@ -168,11 +177,13 @@ def check_product(A, B, transpose_a, name_a="A", name_b="B"):
     """Validate `A`, `B` and return the :class:`Product` ``op(A) B``."""
     transpose_a = check_flag(transpose_a, "transpose_a")
     same = B is A
-    A, xp = check_matrix(A, name_a)
+    # NaN and Inf are caught by the pass computing the norms (every estimator
+    # makes it first), not by a pass of their own
+    A, xp = check_matrix(A, name_a, check_finite=False)
     if same:
         B, xb = A, xp
     else:
-        B, xb = check_matrix(B, name_b)
+        B, xb = check_matrix(B, name_b, check_finite=False)
     sparse = is_sparse(A) or is_sparse(B)
     if sparse and not (is_numpy_namespace(xp) and is_numpy_namespace(xb)):
         raise TypeError(
@@ -201,12 +212,13 @@ def check_product(A, B, transpose_a, name_a="A", name_b="B"):
             B = np.asarray(B)
         if not is_sparse(L):
             L = np.asarray(L)
-        return Product(L, B, xp, dt, same and transpose_a, True)
+        return Product(L, B, xp, dt, same and transpose_a, True, names=(name_a, name_b))
     dt = result_dtype(xp, A, B)
     A = A if A.dtype == dt else xp.astype(A, dt)
     B = A if same else (B if B.dtype == dt else xp.astype(B, dt))
     L = xp.matrix_transpose(A) if transpose_a else A
-    return Product(L, B, xp, dt, same and transpose_a, False)
+    return Product(L, B, xp, dt, same and transpose_a, False, At=A if transpose_a else None,
+                   names=(name_a, name_b))
 
 
 def as_result(P, C):

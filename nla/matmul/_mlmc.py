@@ -154,6 +154,8 @@ def _prescale(P):
     if sa == 1.0 and sb == 1.0:
         return out
     P.L = P.L * sa if sa != 1.0 else P.L
+    if P.At is not None:
+        P.At = P.At * sa if sa != 1.0 else P.At
     if P.gram:
         P.R = P.L.T if P.sparse else P.xp.matrix_transpose(P.L)
         sb = sa
