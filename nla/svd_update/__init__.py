@@ -1,3 +1,5 @@
 """Incremental truncated SVD: add rows, add columns, low-rank updates."""
 
-__all__: list[str] = []
+from ._incremental import IncrementalSVD
+
+__all__: list[str] = ["IncrementalSVD"]
