@@ -255,7 +255,8 @@ def _sparse_classes(fn, arg, x):
                 sp.csr_array(x.astype(np.longdouble)), None, "raise"
             ),
             "sparse-complex": lambda: Made(
-                sp.csr_array(cplx), cplx, "ok" if arg.complex else "raise", key="complex"
+                sp.csr_array(cplx), cplx, "ok" if arg.complex else "raise",
+                key="sparse-complex",  # its values (x + 0.5j) differ from the dense cell's
             ),
             "sparse-int": lambda: Made(
                 sp.csr_array(as_int), as_int.astype(np.float64), "ok",
