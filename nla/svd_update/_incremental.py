@@ -20,6 +20,9 @@ from . import _core
 
 __all__ = ["IncrementalSVD", "METHODS"]
 
+#: sparse matrices up to this many entries (zeros included) may be densified by fit
+_DENSE_ENTRIES = 250_000
+
 #: the update rules
 METHODS = ("sparse", "zha-simon", "vecharynski-saad", "rpi")
 
@@ -277,7 +280,9 @@ class IncrementalSVD:
 
         Notes
         -----
-        Small matrices get an exact dense SVD; larger ones a block Krylov
+        Small matrices (dense ones with ``min(m, n) <= 2 (k + buffer) + 20``,
+        sparse ones with at most 250,000 entries in all) get an exact dense
+        SVD; larger ones a block Krylov
         SVD (four blocks beyond a Gaussian start of ``k + buffer + 10``
         columns, the randomness from `rng`), which is exact when ``rank(A)
         <= k + buffer``.
@@ -298,7 +303,8 @@ class IncrementalSVD:
                              f"{A.shape}, got k={self.k}")
         r = min(self._rank, m, n)
         dt = np.float32 if A.dtype == np.float32 else np.float64
-        if min(m, n) <= 2 * r + 20:
+        small = m * n <= _DENSE_ENTRIES or (not sp.issparse(A) and min(m, n) <= 2 * r + 20)
+        if small:
             U, s, Vt = np.linalg.svd(A.toarray() if sp.issparse(A) else np.asarray(A),
                                      full_matrices=False)
             U, s, V = U[:, :r], s[:r], Vt[:r].T
