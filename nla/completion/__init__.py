@@ -8,5 +8,14 @@ rank and the ridge parameter on held-out entries.
 
 from ._complete import complete, complete_sparse
 from ._result import Completion, SweepInfo
+from ._tune import Tuning, TuningScore, tune_complete
 
-__all__ = ["complete", "complete_sparse", "Completion", "SweepInfo"]
+__all__ = [
+    "complete",
+    "complete_sparse",
+    "tune_complete",
+    "Completion",
+    "SweepInfo",
+    "Tuning",
+    "TuningScore",
+]

@@ -46,15 +46,17 @@ class Layout:
     idx: np.ndarray
     pos: np.ndarray
     counts: np.ndarray
+    vals: np.ndarray | None = None  # the values in this order, when given
 
 
-def make_layout(major, minor, size):
+def make_layout(major, minor, size, vals=None):
     """Group entries by `major` (indices in ``[0, size)``)."""
     order = np.argsort(major, kind="stable")
     counts = np.bincount(major, minlength=size)
     indptr = np.zeros(size + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
-    return Layout(indptr, np.ascontiguousarray(minor[order]), order, counts)
+    ordered = None if vals is None else np.ascontiguousarray(vals[order])
+    return Layout(indptr, np.ascontiguousarray(minor[order]), order, counts, ordered)
 
 
 @dataclasses.dataclass
@@ -152,7 +154,7 @@ def half_step(prob, lay, vals, mine, mine_bias, other, other_bias, mu):
     `lay` groups the entries by this side; `vals` are the values in the
     original order.
     """
-    target = vals[lay.pos] - mu
+    target = (vals[lay.pos] if lay.vals is None else lay.vals) - mu
     if other_bias is not None:
         target = target - other_bias[lay.idx]
     target = np.ascontiguousarray(target, dtype=other.dtype)

@@ -21,6 +21,9 @@ RECORDS = [
          notes="The stored entries of a scipy.sparse matrix are the observed set "
          "(explicit zeros included, duplicates summed); a dense array counts every "
          "entry as observed."),
+    _rec("tune_complete", sparse=None, cupy_sparse=None, linear_operator=None,
+         notes="Fits every (rank, reg) candidate on one held-out split, then refits "
+         "the best on all entries."),
     _rec("Completion.predict", sparse=None, cupy_sparse=None, linear_operator=None,
          notes="Entries at index arrays, in the dtype of the factors."),
     _rec("Completion.to_dense", sparse=None, cupy_sparse=None, linear_operator=None,

@@ -214,8 +214,8 @@ def _loop(opts, prob, state, train, val, parts, shape, unit):
     norm2 = float(train.v.astype(np.float64) @ train.v.astype(np.float64))
     layouts = None
     if parts is None:
-        layouts = (make_layout(train.cols, train.rows, shape[1]),
-                   make_layout(train.rows, train.cols, shape[0]))
+        layouts = (make_layout(train.cols, train.rows, shape[1], train.v),
+                   make_layout(train.rows, train.cols, shape[0], train.v))
     hist, best, best_val, prev = [], (0, _copy(state)), math.inf, None
     for t in range(1, opts.maxiter + 1):
         t0 = time.perf_counter()

@@ -132,6 +132,25 @@ def _complete_fns():
     return out
 
 
+def _tune_fns():
+    grid = Opt("ranks", (("empty", ()), ("zero", (0,)), ("float", (2.5,)), ("str", "bogus"),
+                         ("above", (21,)), ("None", None)))
+    regs = Opt("regs", (("empty", ()), ("negative", (-1.0,)), ("nan", (np.nan,)),
+                        ("str", "bogus"), ("None", None)))
+    opts = [o for o in _OPTIONS if o.name in ("method", "reg_weights", "biases", "patience",
+                                             "maxiter", "engine", "rng")]
+    return [Fn(
+        "tune_complete", lambda: nla.tune_complete, "", _values,
+        (Arg("values", (1,), {"dense": 1}, extra=_SHORT),),
+        (_index_opt("rows", ROWS, _M, duplicates=True),
+         _index_opt("cols", COLS, _N, duplicates=True), _SHAPE, grid, regs,
+         real_opt("validation", 0.0, 1.0, low_open=True, high_open=True, none=False), *opts),
+        _fixed(rows=ROWS, cols=COLS, shape=SMALL_SHAPE, ranks=(1, 2), regs=(0.0,), rng=SEED,
+               maxiter=15),
+        compare=lambda t: _dense(t.completion), cond=SMALL_COND,
+    )]
+
+
 @functools.cache
 def _fitted():
     M = small_matrix(np.random.default_rng(SEED))
@@ -150,4 +169,4 @@ def _result_fns():
     ]
 
 
-FNS = [*_complete_fns(), *_result_fns()]
+FNS = [*_complete_fns(), *_tune_fns(), *_result_fns()]
