@@ -295,11 +295,14 @@ class IncrementalSVD:
         >>> nla.IncrementalSVD(2).fit(A).s.round(4)
         array([22.4467,  1.4641])
         """
-        _numpy_only(A, "A")
-        A, _ = check_matrix(A, "A")
+        return self._fit(A, "A")
+
+    def _fit(self, A, name):
+        _numpy_only(A, name)
+        A, _ = check_matrix(A, name)
         m, n = A.shape
         if self.k > min(m, n):
-            raise ValueError(f"k must be <= min(m, n) = {min(m, n)} for A of shape "
+            raise ValueError(f"k must be <= min(m, n) = {min(m, n)} for {name} of shape "
                              f"{A.shape}, got k={self.k}")
         r = min(self._rank, m, n)
         dt = np.float32 if A.dtype == np.float32 else np.float64
@@ -384,10 +387,13 @@ class IncrementalSVD:
         >>> bool(np.allclose((m.U * m.s) @ m.Vt, A))
         True
         """
+        return self._add_rows(E, "E")
+
+    def _add_rows(self, E, name):
         self._fitted()
-        E = _check_batch(E, "E", self._U.dtype)
+        E = _check_batch(E, name, self._U.dtype)
         if E.shape[1] != self._V.shape[0]:
-            raise ValueError(f"E must have {self._V.shape[0]} columns (the number of "
+            raise ValueError(f"{name} must have {self._V.shape[0]} columns (the number of "
                              f"columns of A), got shape {E.shape}")
         if E.shape[0] == 0:
             return self
@@ -552,8 +558,8 @@ class IncrementalSVD:
         8
         """
         if self._s is None:
-            return self.fit(X)
-        return self.add_rows(X)
+            return self._fit(X, "X")
+        return self._add_rows(X, "X")
 
     def transform(self, X):
         """Coordinates of the rows of `X` in the right singular vectors: ``X V``.
