@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .._backend import device_of, is_numpy_namespace, linalg_module
+from .._backend import device_of, is_numpy_namespace, linalg_module, single_blas_thread
 
 __all__ = [
     "GRAM_SAFETY",
@@ -101,7 +101,11 @@ def eig_desc(G, xp, k=None):
     mod = linalg_module(xp)
     numpy = mod is not None and is_numpy_namespace(xp) and isinstance(G, np.ndarray)
     if numpy:
-        w, V = mod.eigh(G, check_finite=False, driver="evd")
+        # LAPACK's reductions of small matrices are chains of small BLAS-2
+        # calls: extra BLAS threads only wait on each other (many times slower
+        # when the cores are shared); the same holds for the QR and SVD below
+        with single_blas_thread():
+            w, V = mod.eigh(G, check_finite=False, driver="evd")
     else:
         w, V = xp.linalg.eigh(G)
     w = xp.clip(xp.flip(w, axis=0), 0.0, None)
@@ -177,7 +181,8 @@ def leading_vectors(X, n, r, xp, *, eig=None, svd="auto", rng=None):
         return _sign_fix(U, xp)
     if eig is None and math.prod(X.shape) <= X.shape[n] ** 2:
         # a tall (or square) unfolding: its thin SVD costs no more than the Gram
-        return _sign_fix(_accurate_vectors(X, n, r, xp), xp)
+        with single_blas_thread():
+            return _sign_fix(_accurate_vectors(X, n, r, xp), xp)
     if eig is None:
         w, V, total = eig_desc(gram(X, n, xp), xp, r)
     else:
@@ -186,7 +191,8 @@ def leading_vectors(X, n, r, xp, *, eig=None, svd="auto", rng=None):
     eps = float(np.finfo(np.float64).eps)
     if gram_is_safe(float(xp.sum(w[:r])), total, r, X.shape[n], eps):
         return _sign_fix(V[:, :r], xp)
-    return _sign_fix(_accurate_vectors(X, n, r, xp, V), xp)
+    with single_blas_thread():
+        return _sign_fix(_accurate_vectors(X, n, r, xp, V), xp)
 
 
 def scale_to_window(X, xp):
