@@ -240,6 +240,11 @@ def _report(name, res):
             a, b = _at_time(cur, f * t64), _at_time(dkm, f * t64)
             parts.append(f"{f:.1f}:" + (f"{a / b:.2f}" if a and b else "n/a"))
         lines.append(f"   {kind} / DKM error at equal time (fraction of t64): " + " ".join(parts))
+    by_beta = {(r["kind"], r["beta"]): r["fro"] for r in rows}
+    lines.append("   rank / DKM error at equal budget (beta): " + " ".join(
+        f"{b:.2f}:{by_beta[('rank', b)] / by_beta[('dkm', b)]:.2f}"
+        for b in sorted({r["beta"] for r in rows if r["kind"] == "rank"})
+        if ("dkm", b) in by_beta))
     prec = [r for r in rows if r["kind"] == "precision" and r["time"] <= 0.7 * t64]
     best = min((r["fro"] for r in prec), default=None)
     fastest = min(r["time"] for r in rows if r["kind"] == "precision") / t64
@@ -326,7 +331,7 @@ def plot(outdir, quick):
         ax.set_title(f"{name} (n={res['n']}, d={res['d']})")
         ax.set_xlabel("time / exact float64 time (one BLAS thread)")
         ax.set_ylabel("relative Frobenius error")
-    axes[-1].legend(fontsize=7, loc="center right")
+    axes[-1].legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     os.makedirs(outdir, exist_ok=True)
     fig.savefig(os.path.join(outdir, "matmul.png"), dpi=110)
