@@ -151,18 +151,17 @@ def cases(quick):
 
 
 def plot(outdir, quick):
-    """Relative error against the budget: ip, greedy and bang-for-buck shapes
-    with nla's HOOI, and TensorLy's fraction rank with its tucker."""
+    """Relative error against the budget for the core shapes of ip, greedy,
+    bang-for-buck and TensorLy's fraction rank, each decomposed by nla's HOOI
+    (the budget cases show TensorLy's own tucker reaching the same error at
+    its shape), so the curves compare the shape choices alone."""
     import os
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import tensorly as tl
-    from tensorly.decomposition import tucker as tl_tucker
 
-    tl.set_backend("numpy")
     os.makedirs(outdir, exist_ok=True)
     data = [("Indian Pines", _indian_pines()), ("china.jpg", _china())]
     fracs = [0.01, 0.03, 0.1] if quick else [0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12]
@@ -172,18 +171,15 @@ def plot(outdir, quick):
     for ax, (name, X) in zip(axes, data, strict=True):
         for method in ("ip", "greedy", "bang-for-buck"):
             errs = [nla.tucker(X, budget=f, shape_method=method).rel_error for f in fracs]
-            ax.plot([100 * f for f in fracs], errs, "o-", ms=3, label=f"nla {method} + HOOI")
+            ax.plot([100 * f for f in fracs], errs, "o-", ms=3, label=f"{method} shape")
             print(f"{name} {method}: " + ", ".join(f"{e:.4f}" for e in errs))
-        errs = []
-        for f in fracs:
-            rank = _tensorly_rank(X.shape, f)
-            errs.append(_rel(X, tl.tucker_to_tensor(_quiet(tl_tucker, X, rank))))
-        ax.plot([100 * f for f in fracs], errs, "s--", ms=3, label="TensorLy fraction + tucker")
-        print(f"{name} tensorly: " + ", ".join(f"{e:.4f}" for e in errs))
+        errs = [nla.tucker(X, _tensorly_rank(X.shape, f)).rel_error for f in fracs]
+        ax.plot([100 * f for f in fracs], errs, "s--", ms=3, label="TensorLy fraction rank")
+        print(f"{name} tensorly fraction: " + ", ".join(f"{e:.4f}" for e in errs))
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("budget (% of the entries)")
-        ax.set_ylabel("relative error")
+        ax.set_ylabel("relative error (HOOI)")
         ax.set_title(f"{name} {X.shape}")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
