@@ -39,7 +39,9 @@ _SVDS = ("auto", "rsvd")
 
 @dataclasses.dataclass(frozen=True)
 class TuckerResult:
-    """A Tucker decomposition ``X ~ core x_1 U_1 x_2 U_2 ... x_N U_N``.
+    """A Tucker decomposition: a core tensor and an orthonormal factor per mode.
+
+    ``X ~ core x_1 U_1 x_2 U_2 ... x_N U_N`` (``x_n``: the mode-n product).
 
     Attributes
     ----------
@@ -295,7 +297,11 @@ def tucker(
     check_finite=True,
     engine=None,
 ):
-    """Tucker decomposition ``X ~ core x_1 U_1 ... x_N U_N`` with orthonormal factors.
+    """Tucker decomposition of a tensor: a small core and orthonormal factors.
+
+    ``X ~ core x_1 U_1 x_2 U_2 ... x_N U_N`` (``x_n``: the mode-n product),
+    at a given core shape or at the one chosen for a parameter budget or an
+    error target.
 
     Parameters
     ----------
