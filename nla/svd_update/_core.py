@@ -70,6 +70,13 @@ def _gram_dense(s, C, EEt):
     return np.block([[np.diag(s * s), SCt], [SCt.T, EEt]])
 
 
+def _qr(Y):
+    """Thin QR: Householder for small blocks, CholeskyQR2 (checked) for large."""
+    if Y.shape[0] * Y.shape[1] ** 2 <= 4_000_000:
+        return np.linalg.qr(Y)
+    return qr_thin(Y)
+
+
 def _orth_against(Y, basis, drop=1e3):
     """Orthonormal basis of the part of the columns of `Y` outside `basis`.
 
@@ -89,7 +96,7 @@ def _orth_against(Y, basis, drop=1e3):
             Y = Y - B @ (B.T @ Y)
     if scale == 0.0 or Y.shape[1] == 0:
         return np.zeros((Y.shape[0], 0))
-    Q, R = qr_thin(Y)
+    Q, R = _qr(Y)
     Ur, sig, _ = np.linalg.svd(R)
     keep = sig > drop * eps * scale
     if keep.all() and sig[-1] > np.sqrt(eps) * scale:
@@ -97,8 +104,12 @@ def _orth_against(Y, basis, drop=1e3):
     Q = Q @ Ur[:, keep]
     if B is not None and Q.shape[1]:
         Q = Q - B @ (B.T @ Q)
-        Q = qr_thin(Q)[0]
+        Q = _qr(Q)[0]
     return Q
+
+
+#: cores up to this order are solved by a dense eigendecomposition
+_DENSE_CORE = 256
 
 
 def gram_top(s, C, EEt, rank, depth):
@@ -106,12 +117,12 @@ def gram_top(s, C, EEt, rank, depth):
 
     The Krylov space starts from the old directions ``[I; 0]`` and has
     ``depth`` further blocks; a Rayleigh-Ritz step on the whole space gives
-    orthonormal eigenvectors. A core no larger than the Krylov space is
-    solved densely.
+    orthonormal eigenvectors. A core no larger than the Krylov space (or
+    than 256) is solved densely.
     """
     r = s.size
     N = r + EEt.shape[0]
-    if (depth + 1) * r >= N:
+    if N <= max((depth + 1) * r, _DENSE_CORE):
         w, F = np.linalg.eigh(_gram_dense(s, C, EEt))
     else:
         blocks = [np.eye(N, r)]
@@ -140,7 +151,7 @@ def _gram_append(P, s, Q, E, rank, depth):
     # W = A_new^T U_new; a thin QR and an SVD of the small factor give the
     # singular values without squaring them and an orthonormal Q.
     W = Q @ (sd[:, None] * F[:r]).astype(Q.dtype) + _as_dense_product(E.T, F[r:], Q.dtype)
-    Qw, Rw = qr_thin(W)
+    Qw, Rw = _qr(W)
     X, sig, Yt = np.linalg.svd(_f64(Rw).T)
     F = F @ X
     return F, sig, (Qw @ Yt.T.astype(Qw.dtype))
@@ -300,7 +311,7 @@ def reorthonormalize(X, s, Y):
     ``X = Qx R`` (thin QR), then the SVD of the small ``R diag(s)`` rotates
     both sides; `Y` is assumed orthonormal.
     """
-    Qx, R = qr_thin(X)
+    Qx, R = _qr(X)
     A, sig, Bt = np.linalg.svd(_f64(R) * _f64(s)[None, :])
     dt = X.dtype
     return Qx @ A.astype(dt), sig.astype(dt), Y @ Bt.T.astype(dt)
@@ -317,6 +328,10 @@ def defect(X):
 
 def _mm(A, X, dtype):
     return np.asarray(A @ X.astype(dtype, copy=False), dtype=np.float64)
+
+
+#: the Gram route of the final Rayleigh-Ritz step needs sigma_r^2 / sigma_1^2 above this
+_GRAM_RR = 1e-6
 
 
 def _pad(K, width):
@@ -346,9 +361,17 @@ def krylov_svd(A, X0, rank, depth):
         blocks.append(new)
     K = _pad(np.concatenate(blocks, axis=1), min(rank, A.shape[0]))
     Bt = _mm(A.T, K, dt)  # (n, j) = (K^T A)^T
-    Qb, Rb = qr_thin(Bt)
+    rank = min(rank, K.shape[1], A.shape[1])
+    # Rayleigh-Ritz through the small Gram (K^T A)(K^T A)^T when the top
+    # `rank` values are well separated from zero, else through a thin QR
+    w, X = np.linalg.eigh(Bt.T @ Bt)
+    w, X = w[::-1], X[:, ::-1]
+    if w[rank - 1] > _GRAM_RR * w[0]:
+        sig = np.sqrt(w[:rank])
+        V = (Bt @ X[:, :rank]) / sig
+        if float(np.max(np.abs(V.T @ V - np.eye(rank)))) < 1e3 * np.finfo(float).eps:
+            return K @ X[:, :rank], sig, V
+    Qb, Rb = _qr(Bt)
     X, sig, Yt = np.linalg.svd(Rb.T)
     rank = min(rank, sig.size)
-    U = K @ X[:, :rank]
-    V = Qb @ Yt[:rank].T
-    return U, sig[:rank], V
+    return K @ X[:, :rank], sig[:rank], Qb @ Yt[:rank].T
