@@ -232,28 +232,28 @@ class IncrementalSVD:
                 "tol": np.sqrt(self._eps) if self.tol is None else self.tol}
 
     def _check_orth(self, side, measure=False):
-        """Apply the re-orthonormalization rule to one side."""
+        """Apply the re-orthonormalization rule to one side.
+
+        At most one re-orthonormalization per side and call: it leaves a
+        defect at the rounding level, ``O(eps r)``, whatever `orth_tol`.
+        """
         G, allowance = self._track[side]
         est = float(np.max(np.abs(G - np.eye(G.shape[0])))) + allowance if G.size else 0.0
         if not measure and est <= self._orth_tol():
             return
-        X = self._U if side == "U" else self._V
-        d = _core.defect(X)
+        d = _core.defect(self._U if side == "U" else self._V)
+        other = "V" if side == "U" else "U"
         if d > self._orth_tol() / 2:
             if side == "U":
                 self._U, self._s, self._V = _core.reorthonormalize(self._U, self._s, self._V)
-                self._track["V"][0] = None  # V was rotated: measure it next
             else:
                 self._V, self._s, self._U = _core.reorthonormalize(self._V, self._s, self._U)
-                self._track["U"][0] = None
             self.n_reorth += 1
-            d = 0.0
-        r = self._s.size
-        self._track[side] = [np.eye(r), d]
-        other = "V" if side == "U" else "U"
-        if self._track[other][0] is None:
-            self._track[other] = [np.eye(r), 0.0]
-            self._check_orth(other, measure=True)
+            d = _core.defect(self._U if side == "U" else self._V)
+            # the other side was rotated: measure it (no second pass)
+            r = self._s.size
+            self._track[other] = [np.eye(r), _core.defect(self._V if side == "U" else self._U)]
+        self._track[side] = [np.eye(self._s.size), d]
 
     def _tracked(self, side, F):
         """``P_new = blockdiag(P, I) F``: propagate the Gram of ``P`` through F."""
