@@ -42,7 +42,7 @@ FAMILY = "matmul"
 
 #: budgets (fractions of the exact product's flops) of the sweep
 _BETAS = (0.1, 0.2, 0.35, 0.5, 0.7)
-_BETAS_QUICK = (0.1, 0.3, 0.6)
+_BETAS_QUICK = (0.15, 0.5)
 _PRECISION_BETAS = (0.55, 0.7)
 _RANKS = {"P192u": 24, "P192c": 24, "P768": 48, "RFF": 32}
 
@@ -64,7 +64,7 @@ def _p192(quick):
 
     img = load_sample_image("china.jpg").astype(np.float64) / 255.0
     X = extract_patches_2d(img, (8, 8)).reshape(-1, 192)
-    return _rows(X, 20_000 if quick else 60_000)
+    return _rows(X, 12_000 if quick else 60_000)
 
 
 @functools.cache
@@ -76,7 +76,7 @@ def _p768(quick):
         img = load_sample_image(name).astype(np.float64) / 255.0
         win = np.lib.stride_tricks.sliding_window_view(img, (16, 16, 3))[::2, ::2]
         parts.append(win.reshape(-1, 768))
-    return _rows(np.concatenate(parts), 3_000 if quick else 24_000)
+    return _rows(np.concatenate(parts), 2_000 if quick else 24_000)
 
 
 @functools.cache
@@ -123,11 +123,11 @@ def _estimators(X, name, quick):
             out.append(("uniform", "uniform", b,
                         lambda s, c=c: nla.sampled_matmul(X, X, c, probabilities="uniform",
                                                           transpose_a=True, rng=s), b))
-        if i % 2 == 1 or quick:
+        if i % 2 == 1:
             out.append(("MLMC data (8 blocks)", "data", b,
                         lambda s, b=b: nla.mlmc_matmul(X, X, budget=b, levels="data",
                                                        transpose_a=True, rng=s), 1.0 + b))
-    for b in _PRECISION_BETAS:
+    for b in _PRECISION_BETAS[1:] if quick else _PRECISION_BETAS:
         out.append(("MLMC precision f32/f64", "precision", b,
                     lambda s, b=b: nla.mlmc_matmul(X, X, budget=b, levels="precision",
                                                    transpose_a=True, rng=s), 2.0 + b - 0.5))
