@@ -30,11 +30,47 @@ def _f64(x):
     return np.asarray(x, dtype=np.float64)
 
 
-def _stack_rows(P, F, dtype):
-    """``blockdiag(P, I) F`` without forming the block diagonal."""
-    r = P.shape[1]
-    top = P @ F[:r].astype(dtype, copy=False)
-    return np.concatenate([top, F[r:].astype(dtype, copy=False)], axis=0)
+class RowBlocks:
+    """A tall matrix kept as row blocks ``[B_1 K_1; B_2 K_2; ...]``.
+
+    Appending rows to a factorization rotates the old rows (``P F_1``) and
+    adds new ones (``F_2``): here the rotation multiplies only the small
+    ``K_j`` (``r x r``), and the new rows become a block with ``K = I``, so
+    an update costs nothing proportional to the number of rows. No inverse
+    is formed. The blocks are merged (``B_j K_j`` multiplied out) when the
+    dense matrix is asked for, or when there are more than `max_blocks`.
+    """
+
+    max_blocks = 16
+
+    def __init__(self, X):
+        self.blocks = [[X, None]]
+        self.rows = X.shape[0]
+        self.dtype = X.dtype
+
+    def append(self, F):
+        """``blockdiag(self, I) F`` in place (F float64, ``(r + b) x r'``)."""
+        r = self.width
+        F1 = F[:r]
+        for blk in self.blocks:
+            blk[1] = F1 if blk[1] is None else blk[1] @ F1
+        new = F[r:].astype(self.dtype)
+        self.blocks.append([new, None])
+        self.rows += new.shape[0]
+        if len(self.blocks) > self.max_blocks:
+            self.dense()
+
+    @property
+    def width(self):
+        B, K = self.blocks[0]
+        return B.shape[1] if K is None else K.shape[1]
+
+    def dense(self):
+        if len(self.blocks) > 1 or self.blocks[0][1] is not None:
+            parts = [B if K is None else B @ K.astype(self.dtype) for B, K in self.blocks]
+            X = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+            self.blocks = [[X, None]]
+        return self.blocks[0][0]
 
 
 # ------------------------------------------------------------ the Gram route
@@ -143,7 +179,7 @@ def gram_top(s, C, EEt, rank, depth):
     return F[:, order]
 
 
-def _gram_append(P, s, Q, E, rank, depth):
+def _gram_append(s, Q, E, rank, depth):
     C = _f64(E @ Q)
     sd, C, EEt = _gram_blocks(_f64(s), C, E)
     F = gram_top(sd, C, EEt, rank, depth)
@@ -242,7 +278,7 @@ def _rpi_basis(Q, E, C, Rop, rank, rng, opts):
 _BASES = {"zha-simon": _zha_simon_basis, "vecharynski-saad": _gkl_basis, "rpi": _rpi_basis}
 
 
-def _residual_append(P, s, Q, E, rank, method, rng, opts):
+def _residual_append(s, Q, E, rank, method, rng, opts):
     C = _f64(E @ Q)
     Rop = _Residual(Q, E, C)
     Pq = _BASES[method](Q, E, C, Rop, rank, rng, opts)
@@ -259,15 +295,17 @@ def _residual_append(P, s, Q, E, rank, method, rng, opts):
     return F, sig, Qn
 
 
-def append_rows(P, s, Q, E, rank, method, rng, opts):
-    """``[P S Q^T; E]`` truncated to `rank`: returns ``(P_new, s_new, Q_new, F)``."""
-    rank = min(rank, P.shape[0] + E.shape[0], Q.shape[0])
+def append_rows(m, s, Q, E, rank, method, rng, opts):
+    """``[P S Q^T; E]`` truncated to `rank`, P having `m` rows.
+
+    Returns ``(s_new, Q_new, F)`` with ``P_new = blockdiag(P, I) F``.
+    """
+    rank = min(rank, m + E.shape[0], Q.shape[0])
     if method == "sparse":
-        F, sig, Qn = _gram_append(P, s, Q, E, rank, opts["depth"])
+        F, sig, Qn = _gram_append(s, Q, E, rank, opts["depth"])
     else:
-        F, sig, Qn = _residual_append(P, s, Q, E, rank, method, rng, opts)
-    Pn = _stack_rows(P, F, P.dtype)
-    return Pn, sig.astype(P.dtype), Qn.astype(P.dtype, copy=False), F
+        F, sig, Qn = _residual_append(s, Q, E, rank, method, rng, opts)
+    return sig.astype(Q.dtype), Qn.astype(Q.dtype, copy=False), F
 
 
 # ------------------------------------------------------------ low-rank update
@@ -342,6 +380,24 @@ def _pad(K, width):
         return K
     Z = np.random.default_rng(0).standard_normal((K.shape[0], missing))
     return np.concatenate([K, _orth_against(Z, [K] if K.shape[1] else [])], axis=1)
+
+
+def initial_svd(A, rank, rng):
+    """Top `rank` singular triplets of a large `A`: ARPACK, else block Krylov."""
+    from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, svds
+
+    m, n = A.shape
+    if rank < min(m, n):
+        v0 = rng.standard_normal(min(m, n))
+        try:
+            U, s, Vt = svds(A, k=rank, v0=v0)
+        except (ArpackNoConvergence, ArpackError):
+            pass
+        else:
+            order = np.argsort(s)[::-1]
+            return U[:, order], s[order], Vt[order].T
+    X0 = rng.standard_normal((n, min(rank + 10, n)))
+    return krylov_svd(A, X0, rank, 6)
 
 
 def krylov_svd(A, X0, rank, depth):

@@ -163,10 +163,29 @@ class IncrementalSVD:
             orth_tol, "orth_tol", low=0.0, low_open=True)
         self.engine = check_engine(engine)
         self.rng = check_rng(rng)
-        self._U = self._s = self._V = None
+        self._f = {"U": None, "V": None}
+        self._s = None
         self.n_reorth = 0
 
     # ----------------------------------------------------------- state
+
+    # the factors are kept as row blocks (see _core.RowBlocks); _U and _V
+    # are their dense forms
+    @property
+    def _U(self):
+        return None if self._f["U"] is None else self._f["U"].dense()
+
+    @_U.setter
+    def _U(self, X):
+        self._f["U"] = _core.RowBlocks(X)
+
+    @property
+    def _V(self):
+        return None if self._f["V"] is None else self._f["V"].dense()
+
+    @_V.setter
+    def _V(self, X):
+        self._f["V"] = _core.RowBlocks(X)
 
     def _fitted(self):
         if self._s is None:
@@ -209,7 +228,7 @@ class IncrementalSVD:
     def shape(self):
         """Shape ``(m, n)`` of the matrix the factors approximate."""
         self._fitted()
-        return (self._U.shape[0], self._V.shape[0])
+        return (self._f["U"].rows, self._f["V"].rows)
 
     components_ = property(lambda self: self.Vt, doc="``Vt`` (scikit-learn's name).")
     singular_values_ = property(lambda self: self.s, doc="``s`` (scikit-learn's name).")
@@ -221,7 +240,11 @@ class IncrementalSVD:
 
     @property
     def _eps(self):
-        return float(np.finfo(self._U.dtype).eps)
+        return float(np.finfo(self._dtype).eps)
+
+    @property
+    def _dtype(self):
+        return self._f["U"].dtype
 
     def _orth_tol(self):
         return 4096 * self._eps if self.orth_tol is None else self.orth_tol
@@ -282,10 +305,11 @@ class IncrementalSVD:
         -----
         Small matrices (dense ones with ``min(m, n) <= 2 (k + buffer) + 20``,
         sparse ones with at most 250,000 entries in all) get an exact dense
-        SVD; larger ones a block Krylov
-        SVD (four blocks beyond a Gaussian start of ``k + buffer + 10``
-        columns, the randomness from `rng`), which is exact when ``rank(A)
-        <= k + buffer``.
+        SVD; larger ones ARPACK's (``scipy.sparse.linalg.svds``, the start
+        vector drawn from `rng`), to full precision: the first truncation
+        sets the accuracy every update inherits. If ARPACK does not converge
+        a block Krylov SVD (six blocks beyond a Gaussian start of ``k +
+        buffer + 10`` columns) is used.
 
         Examples
         --------
@@ -312,8 +336,7 @@ class IncrementalSVD:
                                      full_matrices=False)
             U, s, V = U[:, :r], s[:r], Vt[:r].T
         else:
-            X0 = self.rng.standard_normal((n, min(r + 10, n)))
-            U, s, V = _core.krylov_svd(A, X0, r, 4)
+            U, s, V = _core.initial_svd(A, r, self.rng)
         return self._set(U.astype(dt), s.astype(dt), V.astype(dt))
 
     @classmethod
@@ -391,15 +414,16 @@ class IncrementalSVD:
 
     def _add_rows(self, E, name):
         self._fitted()
-        E = _check_batch(E, name, self._U.dtype)
-        if E.shape[1] != self._V.shape[0]:
-            raise ValueError(f"{name} must have {self._V.shape[0]} columns (the number of "
+        E = _check_batch(E, name, self._dtype)
+        if E.shape[1] != self.shape[1]:
+            raise ValueError(f"{name} must have {self.shape[1]} columns (the number of "
                              f"columns of A), got shape {E.shape}")
         if E.shape[0] == 0:
             return self
-        U, s, V, F = _core.append_rows(self._U, self._s, self._V, E, self._rank,
-                                       self.method, self.rng, self._opts())
-        self._U, self._s, self._V = U, s, V
+        s, V, F = _core.append_rows(self.shape[0], self._s, self._V, E, self._rank,
+                                    self.method, self.rng, self._opts())
+        self._f["U"].append(F)
+        self._s, self._V = s, V
         self._tracked("U", F)
         self._check_orth("V", measure=True)
         return self
@@ -430,16 +454,17 @@ class IncrementalSVD:
         True
         """
         self._fitted()
-        E = _check_batch(E, "E", self._U.dtype)
-        if E.shape[0] != self._U.shape[0]:
-            raise ValueError(f"E must have {self._U.shape[0]} rows (the number of rows "
+        E = _check_batch(E, "E", self._dtype)
+        if E.shape[0] != self.shape[0]:
+            raise ValueError(f"E must have {self.shape[0]} rows (the number of rows "
                              f"of A), got shape {E.shape}")
         if E.shape[1] == 0:
             return self
         Et = E.T.tocsr() if sp.issparse(E) else E.T
-        V, s, U, F = _core.append_rows(self._V, self._s, self._U, Et, self._rank,
-                                       self.method, self.rng, self._opts())
-        self._U, self._s, self._V = U, s, V
+        s, U, F = _core.append_rows(self.shape[1], self._s, self._U, Et, self._rank,
+                                    self.method, self.rng, self._opts())
+        self._f["V"].append(F)
+        self._s, self._U = s, U
         self._tracked("V", F)
         self._check_orth("U", measure=True)
         return self
@@ -475,12 +500,12 @@ class IncrementalSVD:
         True
         """
         self._fitted()
-        D = _check_batch(D, "D", self._U.dtype)
-        E = _check_batch(E, "E", self._U.dtype)
-        if D.shape[0] != self._U.shape[0]:
-            raise ValueError(f"D must have {self._U.shape[0]} rows, got shape {D.shape}")
-        if E.shape[0] != self._V.shape[0]:
-            raise ValueError(f"E must have {self._V.shape[0]} rows, got shape {E.shape}")
+        D = _check_batch(D, "D", self._dtype)
+        E = _check_batch(E, "E", self._dtype)
+        if D.shape[0] != self.shape[0]:
+            raise ValueError(f"D must have {self.shape[0]} rows, got shape {D.shape}")
+        if E.shape[0] != self.shape[1]:
+            raise ValueError(f"E must have {self.shape[1]} rows, got shape {E.shape}")
         if D.shape[1] != E.shape[1]:
             raise ValueError(f"D and E must have the same number of columns, got "
                              f"D {D.shape} and E {E.shape}")
@@ -531,7 +556,7 @@ class IncrementalSVD:
         if A.shape != self.shape:
             raise ValueError(f"A must have the shape {self.shape} of the factorization, "
                              f"got {A.shape}")
-        dt = self._U.dtype
+        dt = self._dtype
         U, s, V = _core.krylov_svd(A, self._V.astype(np.float64), self._s.size, n_iter)
         return self._set(U.astype(dt), s.astype(dt), V.astype(dt))
 
@@ -582,7 +607,7 @@ class IncrementalSVD:
         True
         """
         self._fitted()
-        X = _check_batch(X, "X", self._U.dtype)
-        if X.shape[1] != self._V.shape[0]:
-            raise ValueError(f"X must have {self._V.shape[0]} columns, got shape {X.shape}")
-        return np.asarray(X @ self._V[:, : self.k], dtype=self._U.dtype)
+        X = _check_batch(X, "X", self._dtype)
+        if X.shape[1] != self.shape[1]:
+            raise ValueError(f"X must have {self.shape[1]} columns, got shape {X.shape}")
+        return np.asarray(X @ self._V[:, : self.k], dtype=self._dtype)
