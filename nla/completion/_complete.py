@@ -41,7 +41,7 @@ def _duplicates(rows, cols, n):
 
 def complete(rows, cols, values, shape, rank, *, method="robust-altmin", reg=0.0,
              reg_weights="none", biases=False, init="svd", validation=None, patience=3,
-             split_samples=False, maxiter=50, tol=1e-4, inner_maxiter=3, engine=None,
+             split_samples=False, maxiter=50, tol=1e-4, inner_maxiter=2, engine=None,
              rng=None, callback=None):
     """Complete a low-rank matrix from observed entries by alternating minimization.
 
@@ -186,7 +186,7 @@ def _observations(M):
 
 def complete_sparse(M, rank, *, method="robust-altmin", reg=0.0, reg_weights="none",
                     biases=False, init="svd", validation=None, patience=3,
-                    split_samples=False, maxiter=50, tol=1e-4, inner_maxiter=3, engine=None,
+                    split_samples=False, maxiter=50, tol=1e-4, inner_maxiter=2, engine=None,
                     rng=None, callback=None):
     """Complete a low-rank matrix from a scipy.sparse matrix of observations.
 

@@ -111,6 +111,11 @@ def observed_dot_reference(rows, cols, U, V):
     return np.einsum("ij,ij->i", U[rows], V[cols])
 
 
+#: the dot products of the gather kernels may be reassociated (vectorized
+#: reductions); NaN and Inf never reach them (inputs are checked)
+_REASSOC = {"reassoc", "contract"}
+
+
 def _build_numba():
     from numba import njit
 
@@ -171,7 +176,7 @@ def _build_numba():
                 X[i, p] = b[p]
         return X
 
-    @njit(cache=True, nogil=True)
+    @njit(cache=True, nogil=True, fastmath=_REASSOC)
     def row_residual(indptr, idx, target, F, X, ridge, has_target):
         m = indptr.size - 1
         d = F.shape[1]
@@ -191,7 +196,7 @@ def _build_numba():
                 out[i, p] = acc[p] + sign * ridge[i, p] * X[i, p]
         return out
 
-    @njit(cache=True, nogil=True)
+    @njit(cache=True, nogil=True, fastmath=_REASSOC)
     def observed_dot(rows, cols, U, V):
         nnz = rows.size
         k = U.shape[1]

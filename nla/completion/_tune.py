@@ -70,7 +70,7 @@ def _grid(values, name, check):
 
 def tune_complete(rows, cols, values, shape, *, ranks=(5, 10, 20), regs=(0.05, 0.1, 0.2),
                   validation=0.1, method="robust-altmin", reg_weights="count", biases=True,
-                  maxiter=50, patience=3, engine=None, rng=None):
+                  maxiter=50, patience=3, inner_maxiter=2, engine=None, rng=None):
     """Choose `rank` and `reg` of :func:`complete` on held-out entries, then refit.
 
     Every pair of candidates is fitted on the same split (a fraction
@@ -88,7 +88,7 @@ def tune_complete(rows, cols, values, shape, *, ranks=(5, 10, 20), regs=(0.05, 0
         Candidate ridge parameters.
     validation : float
         Held-out fraction, in ``(0, 1)``.
-    method, reg_weights, biases, maxiter, patience, engine
+    method, reg_weights, biases, maxiter, patience, inner_maxiter, engine
         As in :func:`complete` (here with the ALS-WR weighting and biases
         by default, the usual choice for ratings).
     rng : None, int or numpy.random.Generator
@@ -122,7 +122,8 @@ def tune_complete(rows, cols, values, shape, *, ranks=(5, 10, 20), regs=(0.05, 0
     validation = check_real(validation, "validation", low=0.0, high=1.0, low_open=True,
                             high_open=True)
     seed = int(check_rng(rng).integers(2**63 - 1))
-    kw = dict(method=method, reg_weights=reg_weights, biases=biases, engine=engine)
+    kw = dict(method=method, reg_weights=reg_weights, biases=biases,
+              inner_maxiter=inner_maxiter, engine=engine)
     scores, best = [], None
     for k in ranks:
         for reg in regs:

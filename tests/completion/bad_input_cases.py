@@ -138,7 +138,7 @@ def _tune_fns():
     regs = Opt("regs", (("empty", ()), ("negative", (-1.0,)), ("nan", (np.nan,)),
                         ("str", "bogus"), ("None", None)))
     opts = [o for o in _OPTIONS if o.name in ("method", "reg_weights", "biases", "patience",
-                                             "maxiter", "engine", "rng")]
+                                             "maxiter", "inner_maxiter", "engine", "rng")]
     return [Fn(
         "tune_complete", lambda: nla.tune_complete, "", _values,
         (Arg("values", (1,), {"dense": 1}, extra=_SHORT),),

@@ -307,3 +307,29 @@ def test_bad_input_messages(bad, match):
     kw.update(bad)
     with pytest.raises((ValueError, TypeError), match=match):
         nla.complete(**kw)
+
+
+# ---------------------------------------------------------------- tuning
+
+
+def test_tune_complete_finds_the_rank_and_refits_on_all_entries():
+    rng = np.random.default_rng(16)
+    M = low_rank(rng, 80, 60, 3)
+    noisy = M + 0.05 * rng.standard_normal(M.shape)
+    r, c = sample(rng, M.shape, 0.5)
+    t = nla.tune_complete(r, c, noisy[r, c], M.shape, ranks=(1, 3, 8), regs=(0.0, 0.01),
+                          biases=False, maxiter=30, rng=0)
+    assert t.rank == 3
+    assert len(t.scores) == 6
+    best = min(t.scores, key=lambda s: s.val_rmse)
+    assert (best.rank, best.reg, best.best_iter) == (t.rank, t.reg, t.maxiter)
+    assert t.completion.rank == 3 and t.completion.n_iter == t.maxiter
+    # the refit sees every entry: its training error is over all of them
+    assert rel_err(t.completion.to_dense(), M) < 0.1
+
+
+def test_tune_complete_validates_its_grids():
+    with pytest.raises(ValueError, match="ranks"):
+        nla.tune_complete([0, 1], [0, 1], [1.0, 2.0], (3, 3), ranks=(4,))
+    with pytest.raises(ValueError, match="regs"):
+        nla.tune_complete([0, 1], [0, 1], [1.0, 2.0], (3, 3), ranks=(1,), regs=())
