@@ -29,8 +29,9 @@ class Recycle:
     ----------
     U, C : ndarray, shape (n, k)
         Deflation basis with ``A U = C`` for the matrix of the solve that
-        built it. GCRO-DR keeps ``C^H C = I``; recycled CG keeps ``U``
-        A-orthonormal (``U^H C = I``).
+        built it (``A M U = C`` for GCRO-DR with a preconditioner M).
+        GCRO-DR keeps ``C^H C = I``; recycled CG keeps ``U`` A-orthonormal
+        (``U^H C = I``).
     Z, AZ : ndarray, shape (n, s)
         The last ``s`` solutions (newest first) and their images ``A Z``,
         used for the initial guess of the next solve.
@@ -139,6 +140,8 @@ class Operator:
         self.mat = mat
 
     def matvec(self, v):
+        if self.diag is not None:
+            return self.diag * v
         if self.kind == "operator":
             out = np.asarray(self.op.matvec(v))
             return out.reshape(-1).astype(self.dtype, copy=False)
@@ -146,6 +149,8 @@ class Operator:
 
     def matmat(self, V):
         """Products with the columns of V (n, k)."""
+        if self.diag is not None:
+            return self.diag[:, None] * V
         if self.kind == "operator":
             out = np.asarray(self.op.matmat(V))
             return out.reshape(V.shape[0], -1).astype(self.dtype, copy=False)
@@ -238,9 +243,6 @@ def check_callback(callback):
 
 # ---------------------------------------------------------- recycle spaces
 
-_PROBE = np.random.default_rng(20061031)
-
-
 def check_recycle(recycle, n, work):
     """Validate a recycle object for a system of order `n`; None passes."""
     if recycle is None:
@@ -258,22 +260,6 @@ def check_recycle(recycle, n, work):
     if work.kind == "f" and any(p.dtype.kind == "c" for p in parts):
         raise TypeError("recycle is complex but the system is real")
     return recycle
-
-
-def probe_unchanged(A, basis, images):
-    """Whether ``A @ basis == images`` still holds, by one random product.
-
-    ``basis`` and ``images`` are (n, p) blocks. A random combination of the
-    columns is multiplied by A; any change of A on the span of `basis`
-    shows almost surely. Returns ``(unchanged, matvecs)``.
-    """
-    p = basis.shape[1]
-    g = np.random.default_rng(p).standard_normal(p)
-    ref = images @ g
-    got = A.matvec(basis @ g)
-    scale = nrm2(ref)
-    tol = np.sqrt(np.finfo(np.float64).eps)
-    return bool(nrm2(got - ref) <= tol * scale), 1
 
 
 def solutions_block(recycle, A, work, s):
@@ -302,23 +288,34 @@ def new_solutions(recycle, x, Ax, s):
     return Z, AZ
 
 
-def detect_change(recycle, A):
-    """Set ``A.changed``: whether A differs from the matrix `recycle` was built with.
+def detect_change(recycle, A, M=None):
+    """Set ``A.changed``: whether the recycle's relations fail for this A (and M).
 
-    One product with A (a random combination of the recycled directions
-    and solutions). Returns the matvecs spent.
+    A GCRO-DR recycle holds ``A M U = C`` and ``A Z = AZ`` (a CG recycle
+    ``A U = C``); one product with A of a random combination ``M U g + Z h``
+    is compared with ``C g + AZ h``. Any change on those spans shows almost
+    surely. Returns the matvecs spent.
     """
     A.changed = True
     if recycle is None:
         return 0
-    blocks = [(recycle.U, recycle.C), (recycle.Z, recycle.AZ)]
-    basis = [u for u, c in blocks if u is not None and c is not None]
-    images = [c for u, c in blocks if u is not None and c is not None]
-    if not basis:
+    rng = np.random.default_rng(0)
+    vec, ref = None, None
+    for u, c, pre in ((recycle.U, recycle.C, recycle.method == "gcrodr"),
+                      (recycle.Z, recycle.AZ, False)):
+        if u is None or c is None:
+            continue
+        g = rng.standard_normal(u.shape[1])
+        t = u.astype(A.dtype, copy=False) @ g
+        if pre and M is not None:
+            t = M.matvec(t)
+        vec = t if vec is None else vec + t
+        part = c.astype(A.dtype, copy=False) @ g
+        ref = part if ref is None else ref + part
+    if vec is None:
         return 0
-    B = np.concatenate(basis, axis=1).astype(A.dtype, copy=False)
-    img = np.concatenate(images, axis=1).astype(A.dtype, copy=False)
-    A.changed = not probe_unchanged(A, B, img)[0]
+    got = A.matvec(vec)
+    A.changed = not nrm2(got - ref) <= np.sqrt(np.finfo(np.float64).eps) * nrm2(ref)
     return 1
 
 

@@ -1,9 +1,10 @@
 """GCRO-DR: restarted GMRES with deflation by recycled harmonic Ritz vectors.
 
-Parks, de Sturler, Mackey, Johnson, Maiti (2006), in the flexible form of
-Carvalho, Gratton, Lago, Vasseur (2011): right preconditioning with the
-preconditioned directions ``Z = M V`` kept, so that the recycled block
-satisfies ``A U = C`` with U in the solution space, independent of M.
+Parks, de Sturler, Mackey, Johnson, Maiti (2006) with right
+preconditioning: the method runs on the operator ``A M`` (M = I without a
+preconditioner), the recycled block satisfies ``A M U = C``, and the
+iterate is updated by one product with M per cycle, ``x += M (U~ y1 + V
+y2)``.
 
 Storage is row-wise: every basis vector is a contiguous row of one block
 (``[C; V]``), so the classical Gram-Schmidt projections are two
@@ -45,7 +46,7 @@ def _proj(rows, w, cplx):
     return rows @ w
 
 
-def arnoldi(A, M, Q, Zb, nC, beta, steps, tol, cplx):
+def arnoldi(A, M, Q, nC, beta, steps, tol, cplx):
     """Arnoldi on ``(I - C C^H) A M`` from row ``Q[nC]`` (already ``r / beta``).
 
     Rows ``Q[:nC]`` hold C. Returns ``(j, H, est, breakdown)``: the steps
@@ -60,10 +61,7 @@ def arnoldi(A, M, Q, Zb, nC, beta, steps, tol, cplx):
     eps = np.finfo(np.float64).eps
     for j in range(1, steps + 1):
         v = Q[nC + j - 1]
-        z = v if M is None else M.matvec(v)
-        if Zb is not None:
-            Zb[j - 1] = z
-        w = A.matvec(z)
+        w = A.matvec(v if M is None else M.matvec(v))
         rows = Q[: nC + j]
         norm0 = nrm2(w)
         h = _proj(rows, w, cplx)
@@ -111,9 +109,8 @@ def _least_squares(G, nC, beta):
 def harmonic_ritz(G, k, real, WtW=None):
     """Coordinates P (columns) of `k` harmonic Ritz vectors of smallest modulus.
 
-    Solves ``G^H G p = theta G^H (V^H W) p``: with ``W = [U~, V]`` (Parks et
-    al.) when `WtW` is given, else with the flexible proxy ``W = [C, V]``
-    (``V^H W = [I; 0]``), used with a preconditioner. For real G, complex
+    Solves ``G^H G p = theta G^H (V^H W) p`` with ``W = [U~, V]`` (Parks et
+    al.); `WtW` is ``V^H W``, None for a GMRES cycle (``[I; 0]``). For real G, complex
     pairs are split into real and imaginary parts (a pair that would be cut
     is dropped).
     """
@@ -163,17 +160,17 @@ def new_space(G, P, rows_img, rows_dir):
         Qs, R = np.linalg.qr(GP[:, keep])
         P = P[:, keep]
     C_rows = Qs.T @ rows_img
-    Y_rows = P.T @ rows_dir
-    U_rows = sla.solve_triangular(R.T, Y_rows, lower=True, check_finite=False)
-    return U_rows, C_rows
+    # U = [U~ V] P R^-1: the small factor first, then one product with the block
+    PR = sla.solve_triangular(R, P.T, trans=1, check_finite=False)  # (P R^-1)^T
+    return PR @ rows_dir, C_rows
 
 
-def sync_recycle(recycle, A, k):
-    """U, C (rows) of `recycle` for the current A with ``C^H C = I``.
+def sync_recycle(recycle, A, M, k):
+    """U, C (rows) of `recycle` for the current A M with ``C^H C = I``.
 
-    When A changed since the recycle was built (or it came from CG), ``[Q,
-    R] = qr(A U)``, ``C = Q``, ``U = U R^-1``. Returns ``(U_rows, C_rows,
-    matvecs)``.
+    When A M changed since the recycle was built (or it came from CG),
+    ``[Q, R] = qr(A M U)``, ``C = Q``, ``U = U R^-1``. Returns ``(U_rows,
+    C_rows, matvecs)``.
     """
     if recycle is None or recycle.U is None or k == 0:
         return None, None, 0
@@ -181,8 +178,8 @@ def sync_recycle(recycle, A, k):
     if not A.changed and recycle.method == "gcrodr":
         return np.ascontiguousarray(U.T), np.ascontiguousarray(recycle.C[:, :k].T), 0
     mv = 0
-    if A.changed:
-        AU = A.matmat(U)
+    if A.changed or M is not None:  # here a CG recycle: its C is A U, not A M U
+        AU = A.matmat(U if M is None else M.matmat(U))
         mv = U.shape[1]
     else:
         AU = recycle.C[:, :k].astype(A.dtype, copy=False)
@@ -217,14 +214,14 @@ def _check_true(st, A, b, tol):
     return st.converged
 
 
-def _one_cycle(st, A, M, Q, Zb, U_rows, C_rows, m, k, tol, maxiter, cplx):
+def _one_cycle(st, A, M, Q, U_rows, C_rows, m, k, tol, maxiter, cplx):
     """One GMRES (no U) or GCRO-DR cycle; returns the new (U_rows, C_rows)."""
     nC = 0 if U_rows is None else U_rows.shape[0]
     steps = min(m if nC == 0 else m - nC, maxiter - st.it)
     if nC:
         Q[:nC] = C_rows
     Q[nC] = st.r / st.rnorm
-    j, H, est, breakdown = arnoldi(A, M, Q, Zb, nC, st.rnorm, steps, tol, cplx)
+    j, H, est, breakdown = arnoldi(A, M, Q, nC, st.rnorm, steps, tol, cplx)
     st.it += j
     st.mv += j
     if j == 0:
@@ -234,11 +231,11 @@ def _one_cycle(st, A, M, Q, Zb, U_rows, C_rows, m, k, tol, maxiter, cplx):
     if not np.any(G):
         raise ValueError(_SINGULAR)
     y, res = _least_squares(G, nC, st.rnorm)
-    dirs = Q[nC : nC + j] if Zb is None else Zb[:j]
+    dirs = Q[nC : nC + j]
+    t = y[nC:] @ dirs
     if nC:
-        st.x = st.x + (y[:nC] * dnorm) @ U_rows + y[nC:] @ dirs
-    else:
-        st.x = st.x + y @ dirs
+        t += (y[:nC] * dnorm) @ U_rows
+    st.x = st.x + (t if M is None else M.matvec(t))
     img = Q[: nC + j + 1]
     st.r = res @ img
     st.rnorm = nrm2(res)
@@ -248,7 +245,7 @@ def _one_cycle(st, A, M, Q, Zb, U_rows, C_rows, m, k, tol, maxiter, cplx):
     if k == 0:
         return None, None
     WtW = None
-    if nC and M is None:  # V^H [U~, V] with the images' basis [C; V]
+    if nC:  # V^H [U~, V] with the images' basis [C; V]
         WtW = np.zeros((nC + j + 1, nC + j), dtype=G.dtype)
         WtW[:, :nC] = np.conj(img) @ (U_rows * dnorm[:, None]).T
         WtW[nC : nC + j, nC:] = np.eye(j)
@@ -277,8 +274,8 @@ def solve(A, M, b, x, *, m, k, s, recycle, tol, maxiter, callback, out_real):
     """GCRO-DR on prepared operators; returns ``(x, info)`` in the work dtype."""
     n = b.shape[0]
     cplx = b.dtype.kind == "c"
-    mv = detect_change(recycle, A)
-    U_rows, C_rows, mv_u = sync_recycle(recycle, A, k)
+    mv = detect_change(recycle, A, M)
+    U_rows, C_rows, mv_u = sync_recycle(recycle, A, M, k)
     Z, AZ, mv_z = solutions_block(recycle, A, b.dtype, s)
     mv += mv_u + mv_z
     if x is None:
@@ -289,18 +286,18 @@ def solve(A, M, b, x, *, m, k, s, recycle, tol, maxiter, callback, out_real):
     x, r = start_guess(b, x, r, Z, AZ, galerkin=False)
     if U_rows is not None:
         c = _proj(C_rows, r, cplx)
-        x = x + c @ U_rows
+        t = c @ U_rows
+        x = x + (t if M is None else M.matvec(t))
         r = r - c @ C_rows
     st = _State(x, r, mv)
     kmax = k if U_rows is None else max(k, U_rows.shape[0])
     Q = np.empty((kmax + m + 1, n), dtype=b.dtype)
-    Zb = None if M is None else np.empty((m, n), dtype=b.dtype)
     while True:
         if st.rnorm <= tol and _check_true(st, A, b, tol):
             break
         if st.it >= maxiter:
             break
-        U_rows, C_rows = _one_cycle(st, A, M, Q, Zb, U_rows, C_rows, m, k, tol, maxiter, cplx)
+        U_rows, C_rows = _one_cycle(st, A, M, Q, U_rows, C_rows, m, k, tol, maxiter, cplx)
         if callback is not None:
             rec = _snapshot(st, U_rows, C_rows, Z, AZ, n)
             callback(st.it, _info(st, rec, out_real))

@@ -8,7 +8,7 @@ import numpy as np
 from .._backend import is_operator, is_sparse
 from .._validate import check_array, check_engine, check_flag, check_int, check_option
 from ._common import check_callback, check_tolerances
-from ._solvers import cg_recycled, gcrodr
+from ._solvers import _cg_recycled, gcrodr
 
 __all__ = ["solve_sequence"]
 
@@ -20,20 +20,15 @@ def _looks_spd(A):
     """Cheap test: dense or sparse, symmetric (Hermitian), positive diagonal."""
     if is_operator(A):
         return False
+    from ._cg import check_hermitian
+    from ._common import Operator
+
+    dt = np.complex128 if np.iscomplexobj(A.data if is_sparse(A) else A) else np.float64
     try:
-        if is_sparse(A):
-            A = A.tocsr()
-            diff = abs(A - A.conj().T).max() if A.nnz else 0.0
-            top = abs(A).max() if A.nnz else 0.0
-            diag = A.diagonal()
-        else:
-            A = np.asarray(A)
-            diff = np.max(np.abs(A - A.conj().T), initial=0.0)
-            top = np.max(np.abs(A), initial=0.0)
-            diag = np.diagonal(A)
-    except (TypeError, ValueError):
+        check_hermitian(Operator(A, "A", A.shape[0], np.dtype(dt)), "A")
+    except ValueError:
         return False
-    return bool(diff <= 1e3 * np.finfo(np.float64).eps * top and np.all(np.real(diag) > 0))
+    return True
 
 
 def _features(As, params):
@@ -152,13 +147,16 @@ def _solve_one(A, b, i, method, M, m, k, recycle, rtol, n_solutions, engine):
     from .._validate import check_matrix
 
     check_matrix(A, f"As[{i}]", allow_operator=True, allow_complex=True)
-    use_cg = method == "cg" or (method == "auto" and _looks_spd(A))
+    checked = method == "auto" and _looks_spd(A)
+    use_cg = method == "cg" or checked
     Mi = _preconditioner(M, A)
     kw = dict(M=Mi, recycle=recycle, rtol=rtol, n_solutions=n_solutions, engine=engine)
     try:
         if use_cg:
             try:
-                return cg_recycled(A, b, k=0 if k is None else k, **kw)
+                return _cg_recycled(A, b, None, Mi, 0 if k is None else k, recycle, rtol,
+                                    0.0, None, None, n_solutions, engine,
+                                    check=not checked or Mi is not None)
             except ValueError as exc:
                 if method == "cg" or "positive definite" not in str(exc):
                     raise

@@ -226,11 +226,19 @@ def cg_recycled(A, b, *, x0=None, M=None, k=8, recycle=None, rtol=1e-8, atol=0.0
     >>> info2.iterations < info.iterations
     True
     """
+    return _cg_recycled(A, b, x0, M, k, recycle, rtol, atol, maxiter, callback, n_solutions,
+                        engine, check=True)
+
+
+def _cg_recycled(A, b, x0, M, k, recycle, rtol, atol, maxiter, callback, n_solutions, engine,
+                 check):
+    """cg_recycled's work; `check=False` when the caller checked A and M already."""
     p = _prepare(A, b, x0, M, rtol, atol, maxiter, callback, recycle, engine, n_solutions)
     k = check_int(k, "k", low=0, high=p["n"])
-    _cg.check_hermitian(p["A"], "A")
-    if p["M"] is not None:
-        _cg.check_hermitian(p["M"], "M")
+    if check:
+        _cg.check_hermitian(p["A"], "A")
+        if p["M"] is not None:
+            _cg.check_hermitian(p["M"], "M")
     bnorm = nrm2(p["b"])
     if bnorm == 0:
         return _zero_rhs(p)
