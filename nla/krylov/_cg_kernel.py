@@ -120,7 +120,8 @@ def _cg_numpy(indptr, indices, data, dinv, b, x0, W, AW, tol, maxiter, nharvest)
 def _cg_loop(indptr, indices, data, dinv, b, x0, W, AW, tol, maxiter, nharvest):
     n = b.shape[0]
     k = W.shape[0]
-    pre = dinv.shape[0] > 0
+    if dinv.shape[0] == 0:  # no preconditioner: z = r (branch-free loops below)
+        dinv = np.ones(n)
     x = x0.copy()
     r = np.empty(n)
     z = np.empty(n)
@@ -142,7 +143,7 @@ def _cg_loop(indptr, indices, data, dinv, b, x0, W, AW, tol, maxiter, nharvest):
         return 0, 0, x, r, hist, P, AP, 0
     rz = 0.0
     for i in range(n):
-        z[i] = r[i] * dinv[i] if pre else r[i]
+        z[i] = r[i] * dinv[i]
         rz += r[i] * z[i]
     if not rz > 0:
         return 0, 3, x, r, hist, P, AP, 0
@@ -180,7 +181,7 @@ def _cg_loop(indptr, indices, data, dinv, b, x0, W, AW, tol, maxiter, nharvest):
             ri = r[i] - alpha * Ap[i]
             r[i] = ri
             rr += ri * ri
-            zi = ri * dinv[i] if pre else ri
+            zi = ri * dinv[i]
             z[i] = zi
             rz_new += ri * zi
         its += 1
