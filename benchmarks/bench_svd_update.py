@@ -400,9 +400,10 @@ def plot(outdir, quick):
         curves = _error_curves(R, k, start, spans, runs)
     fig, ax = plt.subplots(figsize=(7, 4))
     rows = [b for _, b in spans]
-    styles = {"IncSVD Zha-Simon": dict(ls="--", marker="x", color="k")}
     for label, errs in curves.items():
-        ax.plot(rows, errs, marker="o", ms=3, label=label, **styles.get(label, {}))
+        style = dict(ls="--", marker="x", color="k") if label.startswith("IncSVD") else \
+            dict(marker="o", ms=3)
+        ax.plot(rows, errs, label=label, **style)
     ax.set_xlabel("rows of the matrix (users)")
     ax.set_ylabel("max relative error of the top-16 singular values")
     ax.set_yscale("log")
