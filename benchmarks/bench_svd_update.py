@@ -23,7 +23,9 @@ the last 10,000 rows in 10 batches), M (MovieLens-100k users x items, k = 16,
 the second half of the users in 10 batches), C (MovieLens-100k, the second
 half of the items added as columns in 10 batches), W (MovieLens-100k, 10
 rank-2 updates ``A + D E^T``), and refine (one ``refine(A, n_iter=2)`` of
-the S state against one svds). ``--quick`` runs S on a 4000 x 2000 variant.
+the S state against one svds). ``--quick`` runs S on a 2000 x 1000 variant
+(k = 16), M without the Lanczos, randomized and IncrementalPCA runners, and
+W with 4 updates.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ FAMILY = "svd_update"
 
 def _workload_s(quick):
     if quick:
-        A = sp.random(4000, 2000, density=0.005, random_state=0, format="csr")
-        return A, 32, 2000, 200
+        A = sp.random(2000, 1000, density=0.01, random_state=0, format="csr")
+        return A, 16, 1000, 100
     A = sp.random(20000, 5000, density=0.002, random_state=0, format="csr")
     return A, 64, 10000, 1000
 
@@ -323,7 +325,7 @@ def cases(quick):
 
 def _cases(quick):
     A, k, start, step = _workload_s(quick)
-    label = "S-quick: sparse.random(4000, 2000, 0.005)" if quick else \
+    label = "S-quick: sparse.random(2000, 1000, 0.01)" if quick else \
         "S: sparse.random(20000, 5000, 0.002)"
     out = [_row_case(
         f"{label}, k={k}, 10 row batches", A, k, start, step, quick=quick,
@@ -339,13 +341,13 @@ def _cases(quick):
         return out
     out.append(_row_case(
         "M: MovieLens-100k, k=16, second half of the users in 10 batches", R, 16, 472, None,
-        quick=quick, peers=("svds", "incsvd-zs", "ipca"),
-        extra=(("nla zha-simon", {"method": "zha-simon"}),
-               ("nla vecharynski-saad", {"method": "vecharynski-saad"}),
-               ("nla rpi", {"method": "rpi"})),
+        quick=quick, peers=("svds", "incsvd-zs") if quick else ("svds", "incsvd-zs", "ipca"),
+        extra=() if quick else (("nla zha-simon", {"method": "zha-simon"}),
+                                ("nla vecharynski-saad", {"method": "vecharynski-saad"}),
+                                ("nla rpi", {"method": "rpi"})),
     ))
     out.append(_column_case(R, 16))
-    out.append(_weight_case(R, 16))
+    out.append(_weight_case(R, 16, count=4 if quick else 10))
     return out
 
 
