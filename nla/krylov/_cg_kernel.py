@@ -1,11 +1,13 @@
-"""Fused kernels of the Krylov family: CSR products and a deflated CG loop.
+"""The fused CG kernel of the Krylov family.
 
-``krylov.csr_matvec``: ``y = A x`` for a CSR matrix given as ``(indptr,
-indices, data)``. ``krylov.cg``: the whole (deflated, Jacobi-preconditioned)
-conjugate gradient loop on a CSR matrix, returning one packed array (see
-:func:`unpack`). The Numba variants take unsigned 32-bit indices (cast once
-per solve), which makes the gather of the product cheaper; the NumPy
-variants are the references they are tested against.
+``krylov.cg``: the whole (deflated, Jacobi-preconditioned) conjugate
+gradient loop on a CSR matrix given as ``(indptr, indices, data)``,
+returning one packed array (see :func:`unpack`). The Numba variant takes
+unsigned 32-bit indices (cast once per solve), which makes the gather of
+the product cheaper; the NumPy variant is the reference it is tested
+against. A standalone Numba CSR product did not beat SciPy's (the cost is
+the memory traffic, not the call), so products outside this loop go
+through SciPy.
 
 Status codes of ``krylov.cg``: 0 converged, 1 iteration cap reached, 2 a
 direction of non-positive curvature (A not positive definite), 3 a
@@ -18,36 +20,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._backend import Kernel
-
-# ------------------------------------------------------------- CSR product
-
-
-def _csr_matvec_numpy(indptr, indices, data, x):
-    n = indptr.shape[0] - 1
-    A = sp.csr_array((data, indices.astype(np.int64), indptr.astype(np.int64)),
-                     shape=(n, x.shape[0]))
-    return A @ x
-
-
-def _csr_matvec_loop(indptr, indices, data, x):
-    n = indptr.shape[0] - 1
-    y = np.zeros(n, dtype=data.dtype)
-    for i in range(n):
-        acc = y[i]
-        for jj in range(indptr[i], indptr[i + 1]):
-            acc += data[jj] * x[indices[jj]]
-        y[i] = acc
-    return y
-
-
-def _build_csr_matvec():
-    import numba
-
-    return numba.njit(cache=True, nogil=True)(_csr_matvec_loop)
-
-
-CSR_MATVEC = Kernel("krylov.csr_matvec", numpy=_csr_matvec_numpy, numba=_build_csr_matvec)
-
 
 # ------------------------------------------------------------ the CG loop
 

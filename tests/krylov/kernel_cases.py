@@ -13,12 +13,6 @@ def _laplacian(n, dtype):
     return A.astype(dtype)
 
 
-def _matvec(rng, dtype):
-    A = sp.random_array((30, 30), density=0.2, rng=rng, format="csr").astype(dtype)
-    return (A.indptr.astype(np.uint32), A.indices.astype(np.uint32), A.data,
-            rng.standard_normal(30).astype(dtype))
-
-
 def _cg(rng, dtype):
     n = 40
     A = _laplacian(n, dtype)
@@ -36,6 +30,5 @@ def _cg(rng, dtype):
 
 
 CASES = {
-    "krylov.csr_matvec": KernelCase(_matvec),
     "krylov.cg": KernelCase(_cg, dtypes=("float64",)),
 }
