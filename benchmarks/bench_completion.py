@@ -358,22 +358,27 @@ def plot(outdir, quick):
         k, reg, _, _, _ = _tuned(m)
         pts = []
         for sweeps in (1, 2, 3, 4, 6, 8) if quick else (1, 2, 3, 4, 5, 6, 8, 10, 15):
-            t, f = _timed(lambda s=sweeps, k=k, m=m, reg=reg: nla.complete(
-                u, i, y, SHAPE, k, method=m, reg=reg, reg_weights="count", biases=True,
-                maxiter=s, tol=0.0, rng=0))
-            pts.append((t, _rmse(f.predict(ut, it), yt)))
+            def fit(s=sweeps, k=k, m=m, reg=reg):
+                return nla.complete(u, i, y, SHAPE, k, method=m, reg=reg, reg_weights="count",
+                                    biases=True, maxiter=s, tol=0.0, rng=0)
+
+            fit()  # warm-up: the first call of a size loads the kernels
+            (t, f), (t2, _) = _timed(fit), _timed(fit)
+            pts.append((min(t, t2), _rmse(f.predict(ut, it), yt)))
         ax.plot(*zip(*pts, strict=True), style, ms=4, label=f"nla {m} (k={k}, by sweeps)")
     for runner in (_surprise_runner(), _als_runner(), _softimpute_runner()):
         if runner is None:
             continue
         t, out = _timed(runner.fn)
-        ax.plot([t], [runner.accuracy(out)["test_rmse"]], "D", ms=7, label=runner.name)
-    ax.axhline(_rmse(np.full(yt.size, y.mean()), yt), color="gray", ls=":", label="global mean")
+        rmse = runner.accuracy(out)["test_rmse"]
+        ax.plot([t], [rmse], "D", ms=7, label=f"{runner.name}: {rmse:.3f}")
+    mean = _rmse(np.full(yt.size, y.mean()), yt)
+    ax.axhline(mean, color="gray", ls=":", label=f"global mean: {mean:.3f}")
     ax.axhline(0.918, color="k", lw=0.6, ls="--", label="goal 0.918")
     ax.set_xscale("log")
     ax.set_xlabel("fit time [s] (shared, loaded machine)")
     ax.set_ylabel("test RMSE (MovieLens-100k, 20k held out)")
-    ax.set_ylim(0.89, 1.0)
+    ax.set_ylim(0.9, 1.15)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(outdir, "completion.png"), dpi=120)
