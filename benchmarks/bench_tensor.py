@@ -141,7 +141,7 @@ def cases(quick):
     china = _china()
     if quick:
         return [
-            _budget_case("Indian Pines", ip, 0.01, 3),
+            _budget_case("Indian Pines / 2", np.ascontiguousarray(ip[::2, ::2, ::2]), 0.02, 3),
             _budget_case("china.jpg / 2", np.ascontiguousarray(china[::2, ::2]), 0.02, 3),
             _selection_case(np.ascontiguousarray(ip[::4, ::4, ::4]), 0.02, 3,
                             "Indian Pines / 4"),
