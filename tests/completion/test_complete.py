@@ -38,6 +38,20 @@ def test_exact_recovery(method, engine):
     assert rel_err(f.to_dense(), M) <= 1e-6
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_exact_recovery_at_the_size_of_the_issue(method):
+    """2000 x 1500, k = 8, |Omega| = 2 (m + n) k log n uniform samples (about
+    15x the degrees of freedom), the whole matrix to 1e-6."""
+    m, n, k = 2000, 1500, 8
+    rng = np.random.default_rng(17)
+    M = low_rank(rng, m, n, k)
+    keys = rng.choice(m * n, int(2 * (m + n) * k * np.log(n)), replace=False)
+    r, c = np.divmod(keys, n)
+    f = nla.complete(r, c, M[r, c], (m, n), k, method=method, tol=1e-12, maxiter=300, rng=0)
+    assert f.converged
+    assert rel_err(f.to_dense(), M) <= 1e-6
+
+
 @given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 4), m=st.integers(40, 90),
        n=st.integers(40, 90))
 def test_recovery_of_constructed_problems(seed, k, m, n):
