@@ -22,6 +22,7 @@ __all__ = [
     "multi_mode_dot",
     "gram",
     "eig_desc",
+    "spectrum",
     "leading_vectors",
     "scale_to_window",
     "fro2",
@@ -92,6 +93,22 @@ def gram(X, n, xp):
         Y = unfold(X, n, xp)
         G = Y @ xp.matrix_transpose(Y)
     return (G + xp.matrix_transpose(G)) / 2
+
+
+def spectrum(X, n, xp):
+    """``(w, V)``: the squared singular values of ``X_(n)`` (descending, length
+    ``I_n``) and its left singular vectors from the Gram eigendecomposition,
+    or ``(w, None)`` for a tall unfolding, whose spectrum comes from the
+    smaller Gram matrix ``X_(n)^T X_(n)`` (the vectors are then found by
+    :func:`leading_vectors`' thin-SVD route)."""
+    rows = X.shape[n]
+    cols = math.prod(X.shape) // rows
+    if cols >= rows:
+        return eig_desc(gram(X, n, xp), xp)
+    Y = unfold(X, n, xp)
+    G = xp.matrix_transpose(Y) @ Y
+    w, _ = eig_desc((G + xp.matrix_transpose(G)) / 2, xp)
+    return xp.concat([w, xp.zeros(rows - cols, dtype=w.dtype, device=device_of(w))]), None
 
 
 def eig_desc(G, xp, k=None):
@@ -179,7 +196,8 @@ def leading_vectors(X, n, r, xp, *, eig=None, svd="auto", rng=None):
 
         U = rsvd(unfold(X, n, xp), r, rng=rng).U
         return _sign_fix(U, xp)
-    if eig is None and math.prod(X.shape) <= X.shape[n] ** 2:
+    tall = math.prod(X.shape) <= X.shape[n] ** 2
+    if tall and (eig is None or eig[1] is None):
         # a tall (or square) unfolding: its thin SVD costs no more than the Gram
         with single_blas_thread():
             return _sign_fix(_accurate_vectors(X, n, r, xp), xp)

@@ -20,13 +20,12 @@ from .._validate import (
 )
 from ._multilinear import (
     GRAM_SAFETY,
-    eig_desc,
     fro2,
-    gram,
     leading_vectors,
     mode_dot,
     multi_mode_dot,
     scale_to_window,
+    spectrum,
 )
 from ._shape import SHAPE_METHODS
 
@@ -177,7 +176,7 @@ class _Work:
 
     def eig(self, n):
         if n not in self._eig:
-            self._eig[n] = eig_desc(gram(self.X, n, self.xp), self.xp)
+            self._eig[n] = spectrum(self.X, n, self.xp)
         return self._eig[n]
 
     def spectra(self):
