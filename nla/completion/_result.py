@@ -46,7 +46,7 @@ class SweepInfo(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class Completion:
-    """A completed low-rank matrix ``mean + row_bias[i] + col_bias[j] + U[i] . V[j]``.
+    """A completed low-rank matrix ``mean + row_bias[i] + col_bias[j] + U[i] @ V[j]``.
 
     Returned by :func:`nla.complete` and :func:`nla.complete_sparse`.
 

@@ -70,11 +70,11 @@ class TuckerResult:
 
     @property
     def core_shape(self):
-        """The core shape ``(R_1, ..., R_N)`` as a tuple of ints."""
+        """The core shape: one int per mode, a tuple."""
         return tuple(int(r) for r in self.core.shape)
 
     def to_dense(self):
-        """The reconstruction ``core x_1 U_1 ... x_N U_N`` as a dense tensor."""
+        """The dense tensor the decomposition represents (the core times every factor)."""
         from .._backend import array_namespace
 
         xp = array_namespace(self.core, *self.factors)
