@@ -748,4 +748,12 @@ for _mod in _family_module("bad_input_cases"):
     FNS += _mod.FNS
 
 #: public names that take no argument to get wrong (beyond their OK cell)
-NOT_CALLABLE = {"ConvergenceWarning": "a warning class"}
+NOT_CALLABLE = {
+    "ConvergenceWarning": "a warning class",
+    "__version__": "a string",
+    **{
+        name: "a record a function returns (the function's rows try its inputs)"
+        for name in ("LstsqInfo", "KrylovInfo", "MLMCInfo", "SweepInfo", "Tuning", "TuningScore")
+    },
+    **{family: "a family's subpackage" for family in ("sketch", *nla._FAMILIES)},
+}

@@ -658,6 +658,15 @@ def test_every_public_name_and_parameter_is_in_the_table():
         assert not uncovered, f"{name}: parameters without bad-input cells: {uncovered}"
 
 
+def test_every_public_name_is_accounted_for():
+    """Classes, records and subpackages too: a row of theirs, or a reason for none."""
+    from tests.test_backend_matrix import accounted_for, public_names
+
+    tabled = {fn.name for fn in FNS}
+    unaccounted = sorted(n for n in public_names() if not accounted_for(n, tabled, NOT_CALLABLE))
+    assert not unaccounted, f"public names with neither a row nor a reason: {unaccounted}"
+
+
 def test_known_failures_name_real_cells():
     ids = {cell.id for cell in CELLS}
     stale = sorted(set(KNOWN_FAILURES) - ids)
