@@ -410,22 +410,31 @@ class IncrementalSVD:
         >>> bool(np.allclose((m.U * m.s) @ m.Vt, A))
         True
         """
-        return self._add_rows(E, "E")
+        return self._append(E, "E", axis=0)
 
-    def _add_rows(self, E, name):
+    def _append(self, E, name, axis):
+        """Append rows (``axis=0``) or columns (``axis=1``, the row rule on
+        the transposed state): the side along `axis` gains a row block, the
+        other side is rotated."""
         self._fitted()
         E = _check_batch(E, name, self._dtype)
-        if E.shape[1] != self.shape[1]:
-            raise ValueError(f"{name} must have {self.shape[1]} columns (the number of "
-                             f"columns of A), got shape {E.shape}")
-        if E.shape[0] == 0:
+        across = 1 - axis  # the size E shares with A
+        if E.shape[across] != self.shape[across]:
+            dim = ("rows", "columns")[across]
+            raise ValueError(f"{name} must have {self.shape[across]} {dim} (the number of "
+                             f"{dim} of A), got shape {E.shape}")
+        if E.shape[axis] == 0:
             return self
-        s, V, F = _core.append_rows(self.shape[0], self._s, self._V, E, self._rank,
-                                    self.method, self.rng, self._opts())
-        self._f["U"].append(F)
-        self._s, self._V = s, V
-        self._tracked("U", F)
-        self._check_orth("V", measure=True)
+        if axis == 1:
+            E = E.T.tocsr() if sp.issparse(E) else E.T
+        grows, turns = ("U", "V") if axis == 0 else ("V", "U")
+        s, turned, F = _core.append_rows(self.shape[axis], self._s, getattr(self, "_" + turns),
+                                         E, self._rank, self.method, self.rng, self._opts())
+        self._f[grows].append(F)
+        self._s = s
+        setattr(self, "_" + turns, turned)
+        self._tracked(grows, F)
+        self._check_orth(turns, measure=True)
         return self
 
     def add_columns(self, E):
@@ -453,21 +462,7 @@ class IncrementalSVD:
         >>> bool(np.allclose((m.U * m.s) @ m.Vt, A))
         True
         """
-        self._fitted()
-        E = _check_batch(E, "E", self._dtype)
-        if E.shape[0] != self.shape[0]:
-            raise ValueError(f"E must have {self.shape[0]} rows (the number of rows "
-                             f"of A), got shape {E.shape}")
-        if E.shape[1] == 0:
-            return self
-        Et = E.T.tocsr() if sp.issparse(E) else E.T
-        s, U, F = _core.append_rows(self.shape[1], self._s, self._U, Et, self._rank,
-                                    self.method, self.rng, self._opts())
-        self._f["V"].append(F)
-        self._s, self._U = s, U
-        self._tracked("V", F)
-        self._check_orth("U", measure=True)
-        return self
+        return self._append(E, "E", axis=1)
 
     def update(self, D, E):
         """Low-rank update of the entries: ``A <- A + D E^T``.
@@ -584,7 +579,7 @@ class IncrementalSVD:
         """
         if self._s is None:
             return self._fit(X, "X")
-        return self._add_rows(X, "X")
+        return self._append(X, "X", axis=0)
 
     def transform(self, X):
         """Coordinates of the rows of `X` in the right singular vectors: ``X V``.
