@@ -92,41 +92,23 @@ def _grow(P, shape, B, goal, bang):
 # ---------------------------------------------------------- integer program
 
 
-def _ranges_budget(P, shape, B, floor):
-    """Rank ranges ``[lo_n, hi_n]`` that can still beat the kept fraction
-    `floor` of a known feasible shape within budget `B` (exact pruning)."""
+def _ranges(P, shape, kept, cap):
+    """Rank ranges ``[lo_n, hi_n]`` of the shapes that can keep at least the
+    fraction `kept` of the energy with at most `cap` parameters (exact
+    pruning: each bound follows from the other modes' bounds, to a fixed
+    point)."""
     N = len(shape)
     lo, hi = [1] * N, list(shape)
     for _ in range(4 * N):
         old = (tuple(lo), tuple(hi))
         for n in range(N):
             others = [m for m in range(N) if m != n]
-            base = math.prod(lo[m] for m in others)
-            fixed = sum(shape[m] * lo[m] for m in others)
-            hi[n] = max(lo[n], min(hi[n], (B - fixed) // (base + shape[n])))
-            rest = sum(P[m][hi[m] - 1] for m in others)
-            need = floor - rest - 1e-12
-            lo[n] = min(hi[n], max(lo[n], int(np.searchsorted(P[n], need, "left")) + 1))
-        if (tuple(lo), tuple(hi)) == old:
-            break
-    return lo, hi
-
-
-def _ranges_target(P, shape, goal, cap):
-    """Rank ranges that can meet the kept fraction `goal` with at most `cap`
-    parameters (exact pruning)."""
-    N = len(shape)
-    lo, hi = [1] * N, list(shape)
-    for _ in range(4 * N):
-        old = (tuple(lo), tuple(hi))
-        for n in range(N):
-            others = [m for m in range(N) if m != n]
-            rest = sum(P[m][hi[m] - 1] for m in others)
-            need = goal - rest - 1e-12
-            lo[n] = min(hi[n], max(lo[n], int(np.searchsorted(P[n], need, "left")) + 1))
             base = math.prod(lo[m] for m in others)
             fixed = sum(shape[m] * lo[m] for m in others)
             hi[n] = max(lo[n], min(hi[n], (cap - fixed) // (base + shape[n])))
+            rest = sum(P[m][hi[m] - 1] for m in others)
+            need = kept - rest - 1e-12
+            lo[n] = min(hi[n], max(lo[n], int(np.searchsorted(P[n], need, "left")) + 1))
         if (tuple(lo), tuple(hi)) == old:
             break
     return lo, hi
@@ -195,7 +177,7 @@ def _ip_budget(P, shape, B, eps, incumbent):
     between the core (``prod(R) <= p``, linear in ``log R_n``) and the
     factors (``sum I_n R_n <= B - p``), over the grid of `p`."""
     N = len(shape)
-    lo, hi = _ranges_budget(P, shape, B, _kept(P, incumbent))
+    lo, hi = _ranges(P, shape, _kept(P, incumbent), B)
     pmax = min(math.prod(hi), B - sum(i * r for i, r in zip(shape, lo, strict=True)))
     grid = _grid(lo, hi, pmax, eps)
     if grid.size == 0:
@@ -219,7 +201,7 @@ def _ip_target(P, shape, goal, eps, incumbent):
     the parameter count as objective and the energy as constraint."""
     N = len(shape)
     cap = _params(shape, incumbent)
-    lo, hi = _ranges_target(P, shape, goal, cap)
+    lo, hi = _ranges(P, shape, goal, cap)
     pmax = min(math.prod(hi), cap)
     grid = _grid(lo, hi, pmax, eps)
     if grid.size == 0:
