@@ -119,18 +119,22 @@ def _cg_loop(indptr, indices, data, dinv, b, x0, W, AW, tol, maxiter, nharvest):
         rz += r[i] * z[i]
     if not rz > 0:
         return 0, 3, x, r, hist, P, AP, 0
-    for q in range(k):
-        acc = 0.0
-        for i in range(n):
-            acc += AW[q, i] * z[i]
-        mu[q] = acc
     for i in range(n):
-        p[i] = z[i]
-    for q in range(k):
-        for i in range(n):
-            p[i] -= mu[q] * W[q, i]
+        p[i] = 0.0
+    beta = 0.0  # the first direction is the deflated z
     its, status, nh = 0, 1, 0
     while its < maxiter:
+        # p <- z + beta p - W^T (AW z): the next deflated direction
+        for q in range(k):
+            acc = 0.0
+            for i in range(n):
+                acc += AW[q, i] * z[i]
+            mu[q] = acc
+        for i in range(n):
+            p[i] = z[i] + beta * p[i]
+        for q in range(k):
+            for i in range(n):
+                p[i] -= mu[q] * W[q, i]
         pAp = 0.0
         for i in range(n):
             acc = 0.0
@@ -166,16 +170,6 @@ def _cg_loop(indptr, indices, data, dinv, b, x0, W, AW, tol, maxiter, nharvest):
             break
         beta = rz_new / rz
         rz = rz_new
-        for q in range(k):
-            acc = 0.0
-            for i in range(n):
-                acc += AW[q, i] * z[i]
-            mu[q] = acc
-        for i in range(n):
-            p[i] = z[i] + beta * p[i]
-        for q in range(k):
-            for i in range(n):
-                p[i] -= mu[q] * W[q, i]
     return its, status, x, r, hist, P, AP, nh
 
 
