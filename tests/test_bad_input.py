@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib
 import re
 import warnings
 
@@ -58,7 +57,14 @@ import pytest
 import scipy.sparse as sp
 
 from tests._bad_input_cases import FNS, NOT_CALLABLE, Fn
-from tests.test_backend_matrix import _leaves, public_computing_names
+from tests.test_backend_matrix import (
+    NOT_COMPUTING,
+    _leaves,
+    _missing,
+    accounted_for,
+    public_computing_names,
+    public_names,
+)
 
 # ===========================================================================
 # KNOWN_FAILURES: cells that fail on the current code, with what they do.
@@ -543,16 +549,6 @@ class Cell:
         return f"{self.fn.id}-{self.name}={self.label}"
 
 
-def _missing(module):
-    if module is None:
-        return None
-    try:
-        importlib.import_module(module)
-    except ImportError as exc:
-        return f"{module} cannot be imported ({exc})"
-    return None
-
-
 def cells():
     out = []
     for fn in FNS:
@@ -636,8 +632,6 @@ def _signature_names(fn):
 
 
 def test_every_public_name_and_parameter_is_in_the_table():
-    from tests.test_backend_matrix import NOT_COMPUTING
-
     names = public_computing_names() | set(NOT_COMPUTING)
     tabled = {fn.name for fn in FNS}
     missing = sorted(names - tabled - set(NOT_CALLABLE))
@@ -660,8 +654,6 @@ def test_every_public_name_and_parameter_is_in_the_table():
 
 def test_every_public_name_is_accounted_for():
     """Classes, records and subpackages too: a row of theirs, or a reason for none."""
-    from tests.test_backend_matrix import accounted_for, public_names
-
     tabled = {fn.name for fn in FNS}
     unaccounted = sorted(n for n in public_names() if not accounted_for(n, tabled, NOT_CALLABLE))
     assert not unaccounted, f"public names with neither a row nor a reason: {unaccounted}"
